@@ -1,0 +1,124 @@
+package openai
+
+import (
+	"net/http"
+	"strconv"
+
+	"spass/shared/apierr"
+	"spass/shared/app"
+	"spass/shared/backend"
+	"spass/shared/router"
+	"spass/shared/web"
+)
+
+// model is OpenAI's Model object.
+type model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+type modelList struct {
+	Object string  `json:"object"`
+	Data   []model `json:"data"`
+}
+
+func toModel(a *app.App, m *router.Model) model {
+	return model{ID: m.ID, Object: "model", Created: a.Started.Unix(), OwnedBy: "spass"}
+}
+
+// listModels serves "GET /v1/models".
+func listModels(a *app.App) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		out := modelList{Object: "list", Data: []model{}}
+		for _, m := range a.Router.Models() {
+			out.Data = append(out.Data, toModel(a, m))
+		}
+		return web.JSON(w, http.StatusOK, out)
+	}
+}
+
+// getModel serves "GET /v1/models/{model}".
+func getModel(a *app.App) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		m := a.Router.Model(r.PathValue("model"))
+		if m == nil {
+			return apierr.P(apierr.ModelNotFound, "model", "The model "+r.PathValue("model")+" does not exist or is not served by this gateway.")
+		}
+		return web.JSON(w, http.StatusOK, toModel(a, m))
+	}
+}
+
+// modelInfo describes what a model can do, so clients pick one that fits.
+type modelInfo struct {
+	ID            string     `json:"id"`
+	Type          string     `json:"type"`
+	Modalities    modalities `json:"modalities"`
+	Tools         bool       `json:"tools"`
+	JSONMode      bool       `json:"json_mode"`
+	Embeddings    bool       `json:"embeddings"`
+	ContextWindow int        `json:"context_window,omitempty"`
+	Tiers         []tierInfo `json:"tiers"`
+}
+
+type modalities struct {
+	Input  []string `json:"input"`
+	Output []string `json:"output"`
+}
+
+type tierInfo struct {
+	Tier    string `json:"tier"`
+	Backend string `json:"backend"`
+	Kind    string `json:"kind"`
+	Cloud   bool   `json:"cloud"`
+	Breaker string `json:"breaker"`
+}
+
+// info serves "GET /v1/info": per model, the capabilities some backend in its chain
+// offers, and the chain itself.
+func info(a *app.App) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		out := struct {
+			Object string      `json:"object"`
+			Data   []modelInfo `json:"data"`
+		}{Object: "list", Data: []modelInfo{}}
+		for _, m := range a.Router.Models() {
+			out.Data = append(out.Data, describe(a, m))
+		}
+		return web.JSON(w, http.StatusOK, out)
+	}
+}
+
+func describe(a *app.App, m *router.Model) modelInfo {
+	mi := modelInfo{ID: m.ID, Type: m.Type, ContextWindow: m.ContextWindow, Tiers: []tierInfo{}}
+	offers := func(c backend.Capability) bool {
+		for _, t := range m.Targets {
+			if t.Backend.Can(c) {
+				return true
+			}
+		}
+		return false
+	}
+	mi.Modalities.Input = []string{"text"}
+	switch m.Type {
+	case "chat":
+		mi.Modalities.Output = []string{"text"}
+		if m.Vision && offers(backend.Vision) {
+			mi.Modalities.Input = append(mi.Modalities.Input, "image")
+		}
+		mi.Tools, mi.JSONMode = offers(backend.Tools), offers(backend.JSONMode)
+	case "embedding":
+		mi.Modalities.Output = []string{"embedding"}
+		mi.Embeddings = offers(backend.Embeddings)
+	case "image":
+		mi.Modalities.Output = []string{"image"}
+	}
+	for _, t := range m.Targets {
+		mi.Tiers = append(mi.Tiers, tierInfo{
+			Tier: "T" + strconv.Itoa(t.Tier), Backend: t.Backend.Name, Kind: t.Backend.Kind,
+			Cloud: t.Backend.Profile.Cloud, Breaker: t.Breaker.State().String(),
+		})
+	}
+	return mi
+}

@@ -1,0 +1,73 @@
+// Package openai serves the /v1 OpenAI-compatible group: chat completions (SSE
+// streaming included), embeddings, the model list and the model catalog (/v1/info).
+package openai
+
+import (
+	"net/http"
+
+	"spass/shared/app"
+	"spass/shared/auth"
+	"spass/shared/chat"
+	"spass/shared/web"
+)
+
+// Routes are the patterns this group serves; the dev shim and template.yaml mount them.
+var Routes = []string{
+	"POST /v1/chat/completions",
+	"POST /v1/embeddings",
+	"GET /v1/models",
+	"GET /v1/models/{model}",
+	"GET /v1/info",
+}
+
+// New returns the handler for the /v1 OpenAI-compatible group.
+func New(a *app.App) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/chat/completions", a.Auth.RequireUser(web.Handle(chatCompletions(a.Chat))))
+	mux.Handle("POST /v1/embeddings", a.Auth.RequireUser(web.Handle(embeddings(a.Chat))))
+	mux.Handle("GET /v1/models", a.Auth.Require(web.Handle(listModels(a))))
+	mux.Handle("GET /v1/models/{model}", a.Auth.Require(web.Handle(getModel(a))))
+	mux.Handle("GET /v1/info", a.Auth.Require(web.Handle(info(a))))
+	return a.Middleware(mux)
+}
+
+// chatCompletions serves "POST /v1/chat/completions".
+func chatCompletions(c *chat.Service) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		body, err := web.ReadBody(r)
+		if err != nil {
+			return err
+		}
+		req, err := chat.ParseChat(body)
+		if err != nil {
+			return err
+		}
+		res, err := c.Complete(r.Context(), auth.From(r.Context()), req, w)
+		trace(r, res)
+		return err
+	}
+}
+
+// embeddings serves "POST /v1/embeddings".
+func embeddings(c *chat.Service) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		body, err := web.ReadBody(r)
+		if err != nil {
+			return err
+		}
+		req, err := chat.ParseEmbeddings(body)
+		if err != nil {
+			return err
+		}
+		res, err := c.Embed(r.Context(), auth.From(r.Context()), req, w)
+		trace(r, res)
+		return err
+	}
+}
+
+// trace hands the model and backend to the middleware's metrics.
+func trace(r *http.Request, res chat.Result) {
+	if tr := web.TraceFrom(r.Context()); tr != nil {
+		tr.Model, tr.Backend = res.Model, res.Backend
+	}
+}

@@ -1,0 +1,103 @@
+package shim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"spass/local/simulator"
+	"spass/shared/app"
+	"spass/shared/config"
+)
+
+// Run loads the config, starts the simulator for the embedded default, and serves
+// the gateway until ctx ends.
+func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if cfg.Embedded {
+		url, stop, err := startSimulator()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.Backends[0].BaseURL = url
+		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed.\n", url)
+	}
+	if len(cfg.Tenants) == 0 {
+		tok, err := devToken(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: config.RoleAdmin}}}}
+		fmt.Fprintf(stdout, "No API_KEYS or tenants configured: dev token (tenant %q, role admin):\n\n    %s\n\n", config.DefaultTenant, tok)
+	}
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: Handler(a), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "SPASS gateway listening on http://%s (config: %s)\n", ln.Addr(), cfg.Source)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// startSimulator serves the simulator on a free loopback port.
+func startSimulator() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: simulator.New(simulator.Options{TokenDelay: 20 * time.Millisecond}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// devToken returns the dev token kept in the data dir, creating it once, so it stays
+// the same across restarts of `make run`.
+func devToken(dir string) (string, error) {
+	path := filepath.Join(dir, "dev-token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var b [24]byte
+	rand.Read(b[:])
+	tok := "spass-dev-" + hex.EncodeToString(b[:])
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	slog.Info("created dev token", "file", path)
+	return tok, nil
+}

@@ -1,0 +1,52 @@
+// Package shim is the dev shim: it mounts every endpoint group on one port, the way
+// the DGX host runs the gateway in production and developers run it with `make run`.
+package shim
+
+import (
+	"net/http"
+	"strings"
+
+	"spass/functions/discovery"
+	"spass/functions/openai"
+	"spass/shared/apierr"
+	"spass/shared/app"
+	"spass/shared/web"
+)
+
+// Group is one endpoint group: its route patterns and its handler constructor.
+type Group struct {
+	Name   string
+	Routes []string
+	New    func(*app.App) http.Handler
+}
+
+// Groups lists every endpoint group the bundle has.
+var Groups = []Group{
+	{Name: "openai", Routes: openai.Routes, New: openai.New},
+	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
+}
+
+// Handler mounts every group's routes on one mux. Unknown paths get the catalog's
+// not_found and known paths with another method get method_not_allowed, both as
+// OpenAI-shaped JSON so SDKs read them.
+func Handler(a *app.App) http.Handler {
+	mux := http.NewServeMux()
+	paths := map[string]bool{}
+	for _, g := range Groups {
+		h := g.New(a)
+		for _, route := range g.Routes {
+			mux.Handle(route, h)
+			if _, path, ok := strings.Cut(route, " "); ok {
+				paths[path] = true
+			}
+		}
+	}
+	notAllowed := web.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return apierr.E(apierr.MethodNotAllowed, "", nil)
+	})
+	for p := range paths {
+		mux.Handle(p, notAllowed)
+	}
+	mux.Handle("/", web.NotFound())
+	return mux
+}

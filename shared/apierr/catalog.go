@@ -1,0 +1,125 @@
+package apierr
+
+import (
+	"net/http"
+	"sort"
+)
+
+// The catalog's codes, grouped by whose fault they are: the caller's, a policy's,
+// a provider's (an inference backend) or the gateway's own.
+const (
+	// Caller.
+	InvalidJSON       Code = "invalid_json"
+	InvalidRequest    Code = "invalid_request"
+	MissingParameter  Code = "missing_parameter"
+	UserIDInBody      Code = "user_id_not_allowed"
+	MissingUserHeader Code = "missing_user_header"
+	BodyTooLarge      Code = "body_too_large"
+	NotFound          Code = "not_found"
+	MethodNotAllowed  Code = "method_not_allowed"
+	ModelNotFound     Code = "model_not_found"
+
+	// Authentication and policy.
+	InvalidAPIKey     Code = "invalid_api_key"
+	MissingAPIKey     Code = "missing_api_key"
+	PermissionDenied  Code = "permission_denied"
+	CapabilityMissing Code = "capability_not_supported"
+	RateLimited       Code = "rate_limit_exceeded"
+
+	// Provider (inference backend).
+	UpstreamUnavailable Code = "upstream_unavailable"
+	UpstreamTimeout     Code = "upstream_timeout"
+	UpstreamRateLimited Code = "upstream_rate_limited"
+	UpstreamError       Code = "upstream_error"
+	UpstreamBadRequest  Code = "upstream_bad_request"
+	StreamInterrupted   Code = "stream_interrupted"
+
+	// Gateway.
+	Internal Code = "internal_error"
+)
+
+var catalog = map[Code]Entry{
+	InvalidJSON: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The request body is not valid JSON.",
+		Remediation: "Send a JSON object body with Content-Type: application/json."},
+	InvalidRequest: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The request is not valid.",
+		Remediation: "Check the named parameter against the API reference at /docs."},
+	MissingParameter: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "A required parameter is missing.",
+		Remediation: "Add the parameter named in `param`."},
+	UserIDInBody: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "user_id is not accepted in the body or query; send the SPASS-User-Id header.",
+		Remediation: "Move the end-user id to the SPASS-User-Id request header."},
+	MissingUserHeader: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "This endpoint is user-scoped and needs the SPASS-User-Id header.",
+		Remediation: "Send SPASS-User-Id with a stable id of your end user (1-128 printable characters)."},
+	BodyTooLarge: {Type: "invalid_request_error", Status: http.StatusRequestEntityTooLarge,
+		Message:     "The request body is too large.",
+		Remediation: "Send a smaller body (the limit is 32 MiB)."},
+	NotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No such route.",
+		Remediation: "See /openapi.json for the routes this gateway serves."},
+	MethodNotAllowed: {Type: "invalid_request_error", Status: http.StatusMethodNotAllowed,
+		Message:     "This method is not allowed on this route.",
+		Remediation: "See /openapi.json for the methods each route accepts."},
+	ModelNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "The model does not exist or is not served by this gateway.",
+		Remediation: "List the served models with GET /v1/models."},
+	InvalidAPIKey: {Type: "authentication_error", Status: http.StatusUnauthorized,
+		Message:     "Incorrect API key provided.",
+		Remediation: "Check the bearer token; ask your tenant admin for a new one."},
+	MissingAPIKey: {Type: "authentication_error", Status: http.StatusUnauthorized,
+		Message:     "No API key provided. Send Authorization: Bearer <token>.",
+		Remediation: "Add the Authorization header with your gateway token."},
+	PermissionDenied: {Type: "permission_error", Status: http.StatusForbidden,
+		Message:     "Your role does not allow this operation.",
+		Remediation: "Ask a tenant admin to perform it or to grant you the role."},
+	CapabilityMissing: {Type: "invalid_request_error", Status: http.StatusNotImplemented,
+		Message:     "No backend serving this model supports the requested capability.",
+		Remediation: "Pick a model whose capabilities (GET /v1/info) include it."},
+	RateLimited: {Type: "rate_limit_error", Status: http.StatusTooManyRequests,
+		Message:     "Rate limit reached.",
+		Remediation: "Wait for Retry-After seconds, or ask for a higher limit."},
+	UpstreamUnavailable: {Type: "api_error", Status: http.StatusBadGateway,
+		Message:     "No backend for this model is reachable right now.",
+		Remediation: "Retry later; /readyz shows whether the gateway is degraded."},
+	UpstreamTimeout: {Type: "api_error", Status: http.StatusGatewayTimeout,
+		Message:     "The backend did not answer in time.",
+		Remediation: "Retry later or with a smaller request."},
+	UpstreamRateLimited: {Type: "rate_limit_error", Status: http.StatusTooManyRequests,
+		Message:     "Every backend for this model is rate limited.",
+		Remediation: "Wait for Retry-After seconds and retry."},
+	UpstreamError: {Type: "api_error", Status: http.StatusBadGateway,
+		Message:     "The backend failed to process the request.",
+		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},
+	UpstreamBadRequest: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The backend rejected the request.",
+		Remediation: "Check the request parameters against the model's constraints (GET /v1/info)."},
+	StreamInterrupted: {Type: "api_error", Status: http.StatusBadGateway,
+		Message:     "The backend stopped in the middle of the stream.",
+		Remediation: "Retry the request; the partial answer is incomplete."},
+	Internal: {Type: "api_error", Status: http.StatusInternalServerError,
+		Message:     "The gateway failed unexpectedly.",
+		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},
+}
+
+// Lookup returns the catalog entry for code; unknown codes read as Internal.
+func Lookup(code Code) Entry {
+	e, ok := catalog[code]
+	if !ok {
+		e, code = catalog[Internal], Internal
+	}
+	e.Code = code
+	return e
+}
+
+// Catalog returns every entry, sorted by code, for /errors and docs/errors.md.
+func Catalog() []Entry {
+	out := make([]Entry, 0, len(catalog))
+	for c := range catalog {
+		out = append(out, Lookup(c))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}

@@ -1,0 +1,136 @@
+// Package auth maps a bearer token to a principal (tenant, role, token name) and an
+// end user from the SPASS-User-Id header. Tokens are kept only as SHA-256 digests.
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"spass/shared/apierr"
+	"spass/shared/config"
+	"spass/shared/web"
+)
+
+// UserHeader names the end user on user-scoped endpoints.
+const UserHeader = "SPASS-User-Id"
+
+// Principal is who is calling.
+type Principal struct {
+	Tenant string
+	Role   string
+	Token  string // the token's configured name, never the token
+	User   string // from SPASS-User-Id; empty on endpoints that are not user-scoped
+}
+
+// CanWrite reports whether the role may change tenant state.
+func (p Principal) CanWrite() bool {
+	return p.Role == config.RoleAdmin || p.Role == config.RoleTenantAdmin
+}
+
+// Authenticator checks bearer tokens.
+type Authenticator struct {
+	byDigest map[[sha256.Size]byte]Principal
+}
+
+// New indexes every configured token by digest.
+func New(c *config.Config) *Authenticator {
+	a := &Authenticator{byDigest: map[[sha256.Size]byte]Principal{}}
+	for tenant, t := range c.Tenants {
+		for _, tok := range t.Tokens {
+			var d [sha256.Size]byte
+			if tok.Plain != "" {
+				d = sha256.Sum256([]byte(tok.Plain))
+			} else {
+				hex.Decode(d[:], []byte(tok.SHA256))
+			}
+			a.byDigest[d] = Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
+		}
+	}
+	return a
+}
+
+// Digest returns the hex SHA-256 of a token, the form gateway.yaml stores.
+func Digest(token string) string {
+	d := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(d[:])
+}
+
+// Authenticate returns the principal of the request's bearer token.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, apierr.E(apierr.MissingAPIKey, "", nil)
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		if tok, ok = strings.CutPrefix(h, "bearer "); !ok {
+			return Principal{}, apierr.E(apierr.MissingAPIKey, "The Authorization header must be \"Bearer <token>\".", nil)
+		}
+	}
+	// The map lookup is on a digest, so its timing says nothing useful about the token.
+	p, ok := a.byDigest[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
+	if !ok {
+		return Principal{}, apierr.E(apierr.InvalidAPIKey, "", nil)
+	}
+	return p, nil
+}
+
+type principalKey struct{}
+
+// From returns the request's principal (zero outside Require).
+func From(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}
+
+// WithPrincipal returns ctx carrying p (in-process callers such as /c1 and tests).
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// Require wraps a route: no valid bearer token, no entry. A user_id query parameter
+// is refused on every authenticated route.
+func (a *Authenticator) Require(next http.Handler) http.Handler {
+	return a.wrap(next, false)
+}
+
+// RequireUser is Require plus the SPASS-User-Id header, for user-scoped routes.
+func (a *Authenticator) RequireUser(next http.Handler) http.Handler {
+	return a.wrap(next, true)
+}
+
+func (a *Authenticator) wrap(next http.Handler, user bool) http.Handler {
+	return web.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := a.Authenticate(r)
+		if err != nil {
+			return err
+		}
+		if r.URL.RawQuery != "" && r.URL.Query().Has("user_id") {
+			return apierr.P(apierr.UserIDInBody, "user_id", "")
+		}
+		if user {
+			u := r.Header.Get(UserHeader)
+			if !validUser(u) {
+				return apierr.P(apierr.MissingUserHeader, UserHeader, "")
+			}
+			p.User = u
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		return nil
+	})
+}
+
+func validUser(u string) bool {
+	if len(u) == 0 || len(u) > 128 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] < 0x21 || u[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

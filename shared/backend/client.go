@@ -1,0 +1,100 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"spass/shared/config"
+)
+
+// Backend is one configured inference server.
+type Backend struct {
+	Name    string
+	Kind    string
+	Tier    int // 0: position in the chain
+	Profile Profile
+
+	base   string // base URL + API prefix, no trailing slash
+	root   string // base URL, for the health path
+	auth   string // full auth header value, empty if no key
+	client *http.Client
+}
+
+// New builds a Backend from its config, sharing client (one connection pool).
+func New(c config.Backend, client *http.Client) (*Backend, error) {
+	p, ok := ProfileOf(c.Kind)
+	if !ok {
+		return nil, fmt.Errorf("backend %s: unknown kind %q", c.Name, c.Kind)
+	}
+	root := strings.TrimRight(c.BaseURL, "/")
+	base := root
+	if !strings.HasSuffix(root, p.APIPrefix) {
+		base = root + p.APIPrefix
+	}
+	b := &Backend{Name: c.Name, Kind: c.Kind, Tier: c.Tier, Profile: p, base: base, root: strings.TrimSuffix(root, p.APIPrefix), client: client}
+	if c.APIKey != "" {
+		b.auth = p.AuthScheme + c.APIKey
+	}
+	return b, nil
+}
+
+// Can reports whether the backend's kind has capability c.
+func (b *Backend) Can(c Capability) bool { return b.Profile.Caps[c] }
+
+// Post sends body verbatim to path (e.g. "/chat/completions") and returns the raw
+// response; the caller owns resp.Body. ctx governs the whole exchange, so a client
+// that goes away cancels the upstream request.
+func (b *Backend) Post(ctx context.Context, path string, body []byte, stream bool) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	if stream {
+		req.Header["Accept"] = []string{"text/event-stream"}
+	}
+	if b.auth != "" {
+		req.Header[b.Profile.AuthHeader] = []string{b.auth}
+	}
+	return b.client.Do(req)
+}
+
+// Healthy probes the kind's health path.
+func (b *Backend) Healthy(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.root+b.Profile.HealthPath, nil)
+	if err != nil {
+		return false
+	}
+	if b.auth != "" {
+		req.Header.Set(b.Profile.AuthHeader, b.auth)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 300
+}
+
+// NewHTTPClient returns the client all backends share: keep-alive pools sized for
+// hundreds of concurrent streams, connect timeout bounded, no overall timeout
+// (streams last as long as generation does; contexts bound each attempt).
+func NewHTTPClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+		DisableCompression:    true, // relay bytes as they come; gzip would batch SSE events
+	}
+	return &http.Client{Transport: t}
+}

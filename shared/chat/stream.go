@@ -1,0 +1,250 @@
+package chat
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"spass/shared/apierr"
+	"spass/shared/router"
+)
+
+var (
+	dataPrefix = []byte("data:")
+	doneMarker = []byte("[DONE]")
+	usageKey   = []byte(`"usage"`)
+	errorKey   = []byte(`"error"`)
+	eventEnd   = []byte("\n\n")
+)
+
+// stream relays an SSE answer event by event. Until the first event arrives any
+// failure falls back to the next tier; after it, failures end the stream with an
+// OpenAI-shaped error event carrying a catalog code.
+func (s *Service) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool, w http.ResponseWriter, res *Result) error {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tm := newTimer(s.FirstByte, cancel)
+	defer tm.stop()
+
+	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
+	if err != nil {
+		return streamFailure(ctx, tm, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return statusFailure(resp)
+	}
+	rd := newEventReader(resp.Body)
+	first, err := rd.next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("stream closed before the first event")
+		}
+		return streamFailure(ctx, tm, err)
+	}
+	if gjson.GetBytes(first, "error").Exists() {
+		return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("stream began with an error: " + upstreamErrorText(first))}
+	}
+	tm.reset()
+
+	// Commit: from here on the client has the answer's first byte.
+	h := w.Header()
+	h["Content-Type"] = []string{"text/event-stream"}
+	h["Cache-Control"] = []string{"no-cache"}
+	h["X-Accel-Buffering"] = []string{"no"}
+	setServedHeaders(w, t, res.Fallbacks)
+	rc := http.NewResponseController(w)
+	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
+	w.WriteHeader(http.StatusOK)
+
+	out := bufio.NewWriterSize(w, 4096)
+	relay := func(data []byte) error {
+		out.Write(dataPrefix)
+		out.WriteByte(' ')
+		out.Write(data)
+		out.Write(eventEnd)
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	var last []byte
+	data := first
+	for {
+		if bytes.Equal(data, doneMarker) {
+			relay(data)
+			return nil
+		}
+		if bytes.Contains(data, usageKey) {
+			var drop bool
+			data, drop = s.usage(data, wantUsage, res)
+			if drop {
+				data = nil
+			}
+		}
+		if data != nil {
+			if bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
+				return s.endWithError(relay, res, apierr.E(apierr.StreamInterrupted,
+					"The backend reported an error mid-stream: "+upstreamErrorText(data), nil))
+			}
+			if err := relay(data); err != nil {
+				res.Interrupted = true
+				return nil // the client left; ctx cancellation stops the backend
+			}
+			last = data
+		}
+		data, err = rd.next()
+		if err != nil {
+			return s.afterEOF(ctx, tm, err, last, relay, res)
+		}
+		tm.reset()
+	}
+}
+
+// usage records a chunk's usage and decides whether the client sees it: a usage-only
+// chunk (empty choices) is dropped when the client did not ask for usage.
+func (s *Service) usage(data []byte, want bool, res *Result) ([]byte, bool) {
+	u := gjson.GetBytes(data, "usage")
+	if !u.IsObject() {
+		return data, false
+	}
+	res.Usage = parseUsage(u)
+	if want {
+		return data, false
+	}
+	if ch := gjson.GetBytes(data, "choices"); !ch.IsArray() || len(ch.Array()) == 0 {
+		return nil, true
+	}
+	if stripped, err := sjson.DeleteBytes(data, "usage"); err == nil {
+		return stripped, false
+	}
+	return data, false
+}
+
+// afterEOF ends a stream whose upstream closed or failed. A stream that finished its
+// answer but omitted [DONE] is completed; anything else is reported as interrupted.
+func (s *Service) afterEOF(ctx context.Context, tm *timer, err error, last []byte, relay func([]byte) error, res *Result) error {
+	if ctx.Err() != nil {
+		res.Interrupted = true
+		return nil
+	}
+	if errors.Is(err, io.EOF) && finished(last) {
+		relay(doneMarker)
+		return nil
+	}
+	code := apierr.StreamInterrupted
+	if tm.expired.Load() {
+		code = apierr.UpstreamTimeout
+	}
+	return s.endWithError(relay, res, apierr.E(code, "", err))
+}
+
+func (s *Service) endWithError(relay func([]byte) error, res *Result, e *apierr.Error) error {
+	res.Interrupted = true
+	relay(e.Body())
+	return nil
+}
+
+// finished reports whether the last chunk closed the answer (a finish_reason, or
+// the trailing usage chunk).
+func finished(last []byte) bool {
+	if last == nil {
+		return false
+	}
+	if gjson.GetBytes(last, "choices.0.finish_reason").Type == gjson.String {
+		return true
+	}
+	ch := gjson.GetBytes(last, "choices")
+	return ch.IsArray() && len(ch.Array()) == 0
+}
+
+func streamFailure(parent context.Context, tm *timer, err error) error {
+	if parent.Err() != nil {
+		return parent.Err()
+	}
+	return &router.Failure{Timeout: tm.expired.Load(), Cause: err}
+}
+
+func upstreamErrorText(data []byte) string {
+	m := gjson.GetBytes(data, "error.message").String()
+	if m == "" {
+		m = gjson.GetBytes(data, "error").String()
+	}
+	if len(m) > 300 {
+		m = m[:300]
+	}
+	return m
+}
+
+// eventReader reads SSE events and returns each event's data payload. Comments and
+// other fields are skipped; multi-line data is joined with "\n" as the spec says.
+// Two buffers alternate, so the previous event stays valid for one more call.
+type eventReader struct {
+	r    *bufio.Reader
+	bufs [2][]byte
+	i    int
+}
+
+func newEventReader(r io.Reader) *eventReader {
+	return &eventReader{r: bufio.NewReaderSize(r, 32<<10)}
+}
+
+// next returns the next event's data, valid until the call after next.
+func (e *eventReader) next() ([]byte, error) {
+	e.i ^= 1
+	buf := e.bufs[e.i][:0]
+	defer func() { e.bufs[e.i] = buf }()
+	have := false
+	for {
+		line, err := e.readLine()
+		if err != nil {
+			if err == io.EOF && have {
+				return buf, nil
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			if have {
+				return buf, nil
+			}
+			continue
+		}
+		v, ok := bytes.CutPrefix(line, dataPrefix)
+		if !ok {
+			continue // comment, event:, id:, retry:
+		}
+		if len(v) > 0 && v[0] == ' ' {
+			v = v[1:]
+		}
+		if have {
+			buf = append(buf, '\n')
+		}
+		buf = append(buf, v...)
+		have = true
+	}
+}
+
+// readLine returns one line without its terminator, handling lines longer than the
+// reader's buffer.
+func (e *eventReader) readLine() ([]byte, error) {
+	line, err := e.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = e.r.ReadSlice('\n')
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if err != nil && !(err == io.EOF && len(line) > 0) {
+		return nil, err // a last line without "\n" is kept; EOF comes on the next call
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), nil
+}

@@ -1,0 +1,135 @@
+// Package config loads the process configuration: environment variables for a quick
+// start with one backend, or gateway.yaml (path in SPASS_CONFIG) for several backends,
+// model tier chains and tenants. With neither, it describes the embedded default: one
+// simulator backend that local/ starts in-process.
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the whole process configuration after defaults and validation.
+type Config struct {
+	Addr    string `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+
+	Backends []Backend `yaml:"backends"`
+	Models   []Model   `yaml:"models"`
+	// Tenants maps a tenant id to its tokens and defaults.
+	Tenants map[string]Tenant `yaml:"tenants"`
+	Routing Routing           `yaml:"routing"`
+
+	// Embedded is true when no backend was configured: local/ starts the simulator
+	// and points the "simulator" backend at it.
+	Embedded bool `yaml:"-"`
+	// Source says where the config came from: "env", a file path, or "embedded".
+	Source string `yaml:"-"`
+}
+
+// Backend is one inference server.
+type Backend struct {
+	Name    string `yaml:"name"`
+	Kind    string `yaml:"kind"`
+	BaseURL string `yaml:"base_url"`
+	// APIKeyEnv names the environment variable holding the backend's key, so the
+	// secret never sits in gateway.yaml.
+	APIKeyEnv string `yaml:"api_key_env"`
+	APIKey    string `yaml:"-"`
+	// Tier labels the backend's place in the hierarchy (1 = local GPU ... 4 = cloud).
+	// Zero means "its position in each model's chain".
+	Tier int `yaml:"tier"`
+}
+
+// Model is a model slug clients ask for, and the chain of backends that serve it.
+type Model struct {
+	ID            string   `yaml:"id"`
+	Type          string   `yaml:"type"` // chat (default), embedding or image
+	Vision        bool     `yaml:"vision"`
+	ContextWindow int      `yaml:"context_window"`
+	Chain         []Target `yaml:"chain"`
+}
+
+// Target is one link of a model's chain.
+type Target struct {
+	Backend string `yaml:"backend"`
+	// Model is the id the backend knows the model by; empty means the slug.
+	Model string `yaml:"model"`
+}
+
+// Tenant holds a tenant's tokens.
+type Tenant struct {
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token is a bearer token, stored only as its SHA-256 hex digest.
+type Token struct {
+	Name   string `yaml:"name"`
+	SHA256 string `yaml:"sha256"`
+	Role   string `yaml:"role"`
+	// Plain is set only for tokens from API_KEYS or the dev token; never read from YAML.
+	Plain string `yaml:"-"`
+}
+
+// Routing tunes fallback and circuit breaking.
+type Routing struct {
+	FirstByteTimeout Duration `yaml:"first_byte_timeout"`
+	ResponseTimeout  Duration `yaml:"response_timeout"`
+	BreakerFailures  int      `yaml:"breaker_failures"`
+	BreakerCooldown  Duration `yaml:"breaker_cooldown"`
+	HealthTTL        Duration `yaml:"health_ttl"`
+}
+
+// Duration reads "30s" style values from YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (e.g. 30s): %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Roles, from most to least privileged.
+const (
+	RoleAdmin       = "admin"
+	RoleTenantAdmin = "tenant_admin"
+	RoleUser        = "user"
+	RoleReadOnly    = "read-only"
+)
+
+// DefaultTenant is the tenant of API_KEYS tokens and of the dev token.
+const DefaultTenant = "default"
+
+func (c *Config) applyDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	r := &c.Routing
+	if r.FirstByteTimeout.Duration == 0 {
+		r.FirstByteTimeout.Duration = 30 * time.Second
+	}
+	if r.ResponseTimeout.Duration == 0 {
+		r.ResponseTimeout.Duration = 10 * time.Minute
+	}
+	if r.BreakerFailures == 0 {
+		r.BreakerFailures = 5
+	}
+	if r.BreakerCooldown.Duration == 0 {
+		r.BreakerCooldown.Duration = 30 * time.Second
+	}
+	if r.HealthTTL.Duration == 0 {
+		r.HealthTTL.Duration = 5 * time.Second
+	}
+	for i := range c.Models {
+		if c.Models[i].Type == "" {
+			c.Models[i].Type = "chat"
+		}
+	}
+}

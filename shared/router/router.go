@@ -1,0 +1,140 @@
+// Package router maps a model slug to its ordered chain of backends (tiers T1..T4)
+// and keeps a circuit breaker and a cached health state per backend.
+package router
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"spass/shared/backend"
+	"spass/shared/config"
+)
+
+// Target is one backend of a model's chain, with the id the backend knows the model by.
+type Target struct {
+	Backend *backend.Backend
+	Breaker *Breaker
+	// Model is the upstream model id; equal to the slug unless configured.
+	Model string
+	// Tier is 1-based: the backend's configured tier, else its chain position.
+	Tier int
+}
+
+// Model is a served model slug.
+type Model struct {
+	config.Model
+	Targets []Target
+}
+
+// Router resolves model slugs; it is safe for concurrent use and immutable after New
+// apart from breaker and health state.
+type Router struct {
+	models   map[string]*Model
+	order    []string
+	backends []*backend.Backend
+	breakers map[string]*Breaker
+	health   *Health
+}
+
+// New builds the router from the configuration.
+func New(c *config.Config, client *http.Client) (*Router, error) {
+	r := &Router{models: map[string]*Model{}, breakers: map[string]*Breaker{}}
+	byName := map[string]*backend.Backend{}
+	for _, bc := range c.Backends {
+		b, err := backend.New(bc, client)
+		if err != nil {
+			return nil, err
+		}
+		byName[b.Name] = b
+		r.backends = append(r.backends, b)
+		r.breakers[b.Name] = NewBreaker(c.Routing.BreakerFailures, c.Routing.BreakerCooldown.Duration, nil)
+	}
+	for _, mc := range c.Models {
+		m := &Model{Model: mc}
+		for i, t := range mc.Chain {
+			b := byName[t.Backend]
+			if b == nil {
+				return nil, fmt.Errorf("model %s: unknown backend %q", mc.ID, t.Backend)
+			}
+			tier := b.Tier
+			if tier == 0 {
+				tier = i + 1
+			}
+			up := t.Model
+			if up == "" {
+				up = mc.ID
+			}
+			m.Targets = append(m.Targets, Target{Backend: b, Breaker: r.breakers[b.Name], Model: up, Tier: tier})
+		}
+		r.models[mc.ID] = m
+		r.order = append(r.order, mc.ID)
+	}
+	sort.Strings(r.order)
+	r.health = newHealth(r.backends, c.Routing.HealthTTL.Duration)
+	return r, nil
+}
+
+// Model returns the model for slug, or nil.
+func (r *Router) Model(slug string) *Model { return r.models[slug] }
+
+// Models returns every model, sorted by slug.
+func (r *Router) Models() []*Model {
+	out := make([]*Model, len(r.order))
+	for i, id := range r.order {
+		out[i] = r.models[id]
+	}
+	return out
+}
+
+// Backends returns every backend in config order.
+func (r *Router) Backends() []*backend.Backend { return r.backends }
+
+// BreakerState returns the state of the named backend's breaker.
+func (r *Router) BreakerState(name string) BreakerState { return r.breakers[name].State() }
+
+// Health returns the backends' health, probing those whose cached state expired.
+func (r *Router) Health(ctx context.Context) map[string]bool { return r.health.Check(ctx) }
+
+// Health caches backend health probes for a TTL so /readyz stays cheap and works
+// under Lambda, where no background poller may run between invocations.
+type Health struct {
+	backends []*backend.Backend
+	ttl      time.Duration
+
+	mu      sync.Mutex
+	checked time.Time
+	state   map[string]bool
+}
+
+func newHealth(bs []*backend.Backend, ttl time.Duration) *Health {
+	return &Health{backends: bs, ttl: ttl}
+}
+
+// Check returns name -> healthy, probing all backends concurrently when stale.
+func (h *Health) Check(ctx context.Context) map[string]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state != nil && time.Since(h.checked) < h.ttl {
+		return h.state
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	state := make(map[string]bool, len(h.backends))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, b := range h.backends {
+		wg.Go(func() {
+			ok := b.Healthy(ctx)
+			mu.Lock()
+			state[b.Name] = ok
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	h.state, h.checked = state, time.Now()
+	return state
+}

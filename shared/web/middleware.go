@@ -1,0 +1,57 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"spass/shared/apierr"
+)
+
+// Observer receives one call per finished request (metrics).
+type Observer interface {
+	Observe(route, model, backend string, status int, d time.Duration)
+}
+
+// RequestIDHeader is the response header carrying the request id.
+const RequestIDHeader = "SPASS-Request-Id"
+
+// Middleware wraps next with request ids, panic recovery, a trace for the handler to
+// fill, and one Observe call per request. Route labels come from the ServeMux
+// pattern, so metrics never carry raw paths.
+func Middleware(obs Observer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		tr := &Trace{RequestID: newID()}
+		w.Header()[RequestIDHeader] = []string{tr.RequestID}
+		rec := &Recorder{ResponseWriter: w}
+		r = r.WithContext(WithTrace(r.Context(), tr))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				slog.Error("panic", "request_id", tr.RequestID, "panic", p)
+				if !rec.Started() {
+					apierr.E(apierr.Internal, "", nil).Write(rec)
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			if obs != nil {
+				obs.Observe(route, tr.Model, tr.Backend, rec.Status, time.Since(start))
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}

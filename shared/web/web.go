@@ -1,0 +1,110 @@
+// Package web holds the HTTP plumbing every endpoint group shares: handlers that
+// return errors, one adapter that turns them into catalog responses, body reading,
+// request ids, recovery, logging and per-request trace data for metrics.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"spass/shared/apierr"
+)
+
+// HandlerFunc is a handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// MaxBody bounds request bodies (vision requests carry base64 images).
+const MaxBody = 32 << 20
+
+// Handle adapts h: a returned error becomes the catalog's OpenAI-shaped body when
+// nothing was written yet; the cause goes to the log only.
+func Handle(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	})
+}
+
+// WriteError writes err as a catalog error unless the response already started, and
+// logs the cause.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	e := apierr.From(err)
+	tr := TraceFrom(r.Context())
+	if tr != nil {
+		tr.Code = e.Code
+	}
+	if e.Cause != nil || e.Status() >= 500 {
+		slog.Warn("request failed", "request_id", tr.ID(), "code", e.Code, "cause", e.Cause)
+	}
+	if rec, ok := w.(*Recorder); ok && rec.Started() {
+		return
+	}
+	e.Write(w)
+}
+
+// ReadBody reads the whole request body, bounded by MaxBody.
+func ReadBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, apierr.E(apierr.BodyTooLarge, "", nil)
+	}
+	if err != nil {
+		return nil, apierr.E(apierr.InvalidRequest, "The request body could not be read.", err)
+	}
+	return b, nil
+}
+
+// JSON writes v with status.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return apierr.E(apierr.Internal, "", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(b)
+	return err
+}
+
+// NotFound answers unknown routes with the catalog's not_found.
+func NotFound() http.Handler {
+	return Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return apierr.E(apierr.NotFound, "", nil)
+	})
+}
+
+type traceKey struct{}
+
+// Trace carries what a handler learnt about a request (model, backend, ...) back to
+// the middleware that logs it and records metrics.
+type Trace struct {
+	RequestID string
+	Model     string
+	Backend   string
+	Code      apierr.Code
+}
+
+// ID returns the request id, safe on a nil Trace.
+func (t *Trace) ID() string {
+	if t == nil {
+		return ""
+	}
+	return t.RequestID
+}
+
+// TraceFrom returns the request's trace, or nil outside the middleware.
+func TraceFrom(ctx context.Context) *Trace {
+	t, _ := ctx.Value(traceKey{}).(*Trace)
+	return t
+}
+
+// WithTrace returns ctx carrying t.
+func WithTrace(ctx context.Context, t *Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, t)
+}
