@@ -597,6 +597,12 @@ components:
         - type: string
         - type: integer
       nullable: true
+    I:
+      type: integer
+      enum: [1, 2]
+    F:
+      type: number
+      maximum: 1.5
     Req:
       type: object
       required: [a, a]
@@ -621,6 +627,8 @@ components:
 		{"E", `null`, true}, {"E", `"a"`, true}, {"E", `"c"`, false},
 		{"R", `null`, true}, {"R", `"b"`, true}, {"R", `"c"`, false},
 		{"O", `null`, true}, {"O", `"s"`, true}, {"O", `1`, true}, {"O", `true`, false},
+		{"I", `2`, true}, {"I", `2.0`, true}, {"I", `3`, false},
+		{"F", `1.5`, true}, {"F", `1.50000001`, false},
 		{"Req", `{"a":"x"}`, true}, {"Req", `{}`, false}, {"Req", `{"a":"x","nullable":1}`, false},
 	} {
 		err := spec.Validate(tc.schema, []byte(tc.body))
@@ -646,4 +654,26 @@ func TestLoadTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("Load: %v; first compile of CreateChatCompletionResponse: %v", loaded, time.Since(start))
+}
+
+func BenchmarkLoad(b *testing.B) {
+	p, err := Find()
+	if err != nil {
+		b.Skip(err)
+	}
+	for b.Loop() {
+		if _, err := Load(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateChunk(b *testing.B) {
+	spec := ForTest(b)
+	body := []byte(valid[7].body)
+	for b.Loop() {
+		if err := spec.Validate("CreateChatCompletionStreamResponse", body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -1,0 +1,125 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"spass/shared/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestEmbeddedDefault(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Embedded || c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" {
+		t.Fatalf("got embedded=%v addr=%s data=%s", c.Embedded, c.Addr, c.DataDir)
+	}
+	if len(c.Backends) != 1 || c.Backends[0].Kind != "simulator" || len(c.Models) != 3 {
+		t.Fatalf("backends %+v models %d", c.Backends, len(c.Models))
+	}
+}
+
+func TestQuickStartEnv(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"BACKEND_KIND": "vllm", "BACKEND_BASE_URL": "http://127.0.0.1:8000", "BACKEND_API_KEY": "sk-up",
+		"MODEL_NAME": "llama, qwen", "API_KEYS": "k1,k2", "SPASS_ADDR": ":9999", "SPASS_DATA_DIR": "/tmp/x",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Embedded || c.Addr != ":9999" || c.DataDir != "/tmp/x" {
+		t.Fatalf("got %+v", c)
+	}
+	if b := c.Backends[0]; b.Kind != "vllm" || b.APIKey != "sk-up" || b.BaseURL != "http://127.0.0.1:8000" {
+		t.Fatalf("backend %+v", b)
+	}
+	if len(c.Models) != 2 || c.Models[1].ID != "qwen" {
+		t.Fatalf("models %+v", c.Models)
+	}
+	if toks := c.Tenants[config.DefaultTenant].Tokens; len(toks) != 2 || toks[1].Plain != "k2" {
+		t.Fatalf("tokens %+v", toks)
+	}
+}
+
+func TestYAMLFile(t *testing.T) {
+	path := writeFile(t, `
+listen: 127.0.0.1:9000
+backends:
+  - name: spark
+    kind: vllm
+    base_url: http://127.0.0.1:8000/v1
+    tier: 1
+  - name: cloud
+    kind: openrouter
+    api_key_env: OR_KEY
+models:
+  - id: scout
+    vision: true
+    context_window: 131072
+    chain:
+      - backend: spark
+        model: meta-llama/Llama-4-Scout
+      - backend: cloud
+tenants:
+  acme:
+    tokens:
+      - name: ci
+        sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+        role: tenant_admin
+routing:
+  first_byte_timeout: 5s
+`)
+	c, err := config.Load(env(map[string]string{"SPASS_CONFIG": path, "OR_KEY": "sk-or"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Backends[1].BaseURL != "https://openrouter.ai/api" || c.Backends[1].APIKey != "sk-or" {
+		t.Fatalf("preset not applied: %+v", c.Backends[1])
+	}
+	if c.Routing.FirstByteTimeout.Seconds() != 5 || c.Routing.BreakerFailures != 5 {
+		t.Fatalf("routing %+v", c.Routing)
+	}
+	if c.Models[0].Type != "chat" || c.Tenants["acme"].Tokens[0].Role != "tenant_admin" {
+		t.Fatalf("models %+v", c.Models)
+	}
+}
+
+func TestInvalidConfigNamesTheKey(t *testing.T) {
+	cases := map[string]struct{ yaml, want string }{
+		"unknown key":     {"listen: x\nbogus: 1\n", "bogus"},
+		"unknown kind":    {"backends: [{name: a, kind: nope, base_url: 'http://x'}]\n", "backends[0].kind"},
+		"bad url":         {"backends: [{name: a, kind: vllm, base_url: 'ftp://x'}]\n", "backends[0].base_url"},
+		"unknown backend": {"backends: [{name: a, kind: vllm, base_url: 'http://x'}]\nmodels: [{id: m, chain: [{backend: b}]}]\n", "models[0].chain[0].backend"},
+		"empty chain":     {"backends: [{name: a, kind: vllm, base_url: 'http://x'}]\nmodels: [{id: m}]\n", "models[0].chain"},
+		"bad digest":      {"tenants: {t: {tokens: [{sha256: abc, role: user}]}}\n", "tenants.t.tokens[0].sha256"},
+		"bad role":        {"tenants: {t: {tokens: [{sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, role: root}]}}\n", "tenants.t.tokens[0].role"},
+		"bad duration":    {"routing: {first_byte_timeout: soon}\n", "duration"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{"SPASS_CONFIG": writeFile(t, tc.yaml)}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to name %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := config.Load(env(map[string]string{"BACKEND_KIND": "vllm", "BACKEND_BASE_URL": "http://x"})); err == nil || !strings.Contains(err.Error(), "MODEL_NAME") {
+		t.Fatalf("missing MODEL_NAME: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, s string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "gateway.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
