@@ -16,11 +16,22 @@
 //
 // OpenAPI specifics: OpenAPI 3.1 schemas are JSON Schema 2020-12. The
 // OpenAPI-only keywords (discriminator, example, xml, externalDocs, x-*) are
-// unknown keywords to 2020-12 and therefore ignored. The OpenAPI 3.0 keyword
-// `nullable: true`, which the document still uses in places, is honoured by
-// rewriting the schema so that it also accepts null. Format assertions are
-// off (format is an annotation in 2020-12), so OpenAPI formats such as
-// "unixtime" or "float" neither fail compilation nor validation.
+// unknown keywords to 2020-12 and therefore ignored. Format assertions are off
+// (format is an annotation in 2020-12), so OpenAPI formats such as "unixtime"
+// or "float" neither fail compilation nor validation. The document still
+// carries a few constructs that are not valid 2020-12; Load rewrites them,
+// keeping their meaning (never loosening a constraint):
+//
+//   - OpenAPI 3.0 `nullable: true` (112 places, e.g. the chunk's `usage` and
+//     `finish_reason`): the schema is widened to also accept null;
+//   - OpenAPI 3.0 boolean `exclusiveMinimum: true` + `minimum: m`:
+//     `exclusiveMinimum: m`;
+//   - 2019-09 `$recursiveAnchor` / `$recursiveRef: "#"` (CompoundFilter): a
+//     `$ref` to the enclosing component;
+//   - a property listed twice in `required` (ContainerResource): deduplicated.
+//
+// Keyword locations in errors point into this rewritten document; they match
+// the YAML except below a rewritten `nullable` schema (an extra anyOf level).
 package openaispec
 
 import (

@@ -5,6 +5,7 @@
 package apierr
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,9 @@ func From(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{Code: ClientClosed, Cause: err}
 	}
 	return &Error{Code: Internal, Cause: err}
 }

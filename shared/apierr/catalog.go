@@ -35,7 +35,8 @@ const (
 	StreamInterrupted   Code = "stream_interrupted"
 
 	// Gateway.
-	Internal Code = "internal_error"
+	Internal     Code = "internal_error"
+	ClientClosed Code = "client_closed_request"
 )
 
 var catalog = map[Code]Entry{
@@ -99,6 +100,9 @@ var catalog = map[Code]Entry{
 	StreamInterrupted: {Type: "api_error", Status: http.StatusBadGateway,
 		Message:     "The backend stopped in the middle of the stream.",
 		Remediation: "Retry the request; the partial answer is incomplete."},
+	ClientClosed: {Type: "invalid_request_error", Status: 499,
+		Message:     "The client closed the connection before the answer was complete.",
+		Remediation: "Nothing to do; this code appears in logs and metrics only."},
 	Internal: {Type: "api_error", Status: http.StatusInternalServerError,
 		Message:     "The gateway failed unexpectedly.",
 		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},

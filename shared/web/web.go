@@ -38,7 +38,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if tr != nil {
 		tr.Code = e.Code
 	}
-	if e.Cause != nil || e.Status() >= 500 {
+	if e.Code != apierr.ClientClosed && (e.Cause != nil || e.Status() >= 500) {
 		slog.Warn("request failed", "request_id", tr.ID(), "code", e.Code, "cause", e.Cause)
 	}
 	if rec, ok := w.(*Recorder); ok && rec.Started() {

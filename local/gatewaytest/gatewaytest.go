@@ -1,0 +1,140 @@
+// Package gatewaytest starts a whole gateway for tests: simulator backends on real
+// loopback HTTP servers, the config they describe, and the dev shim on another
+// server, so tests speak HTTP to the same handler `make run` serves.
+package gatewaytest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"spass/local/shim"
+	"spass/local/simulator"
+	"spass/shared/app"
+	"spass/shared/auth"
+	"spass/shared/config"
+)
+
+// Tokens of the test tenants.
+const (
+	AdminToken    = "sk-test-admin"    // tenant "acme", role admin
+	UserToken     = "sk-test-user"     // tenant "acme", role user
+	ReadOnlyToken = "sk-test-readonly" // tenant "acme", role read-only
+	OtherToken    = "sk-test-other"    // tenant "globex", role tenant_admin
+)
+
+// DefaultYAML routes the simulator models through one backend named "sim".
+const DefaultYAML = `
+backends:
+  - {name: sim, kind: simulator, base_url: "{{sim}}"}
+models:
+  - {id: sim-chat, context_window: 32768, chain: [{backend: sim}]}
+  - {id: sim-vision, vision: true, chain: [{backend: sim}]}
+  - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
+`
+
+// Setup describes a test gateway.
+type Setup struct {
+	// Sims names the simulator backends to start; "{{name}}" in YAML becomes its URL.
+	Sims []string
+	// YAML is gateway.yaml without tenants (added here); empty means DefaultYAML.
+	YAML string
+	// SimOptions tunes every simulator.
+	SimOptions simulator.Options
+	// Routing is the routing: section; empty means 2s timeouts and a breaker
+	// that opens after 3 failures and stays open for the test.
+	Routing string
+}
+
+// Env is a running test gateway.
+type Env struct {
+	URL  string // the gateway's base URL, without /v1
+	App  *app.App
+	Sims map[string]*simulator.Server
+	// SimURLs maps a simulator's name to its base URL.
+	SimURLs map[string]string
+}
+
+// Start runs the gateway described by s until the test ends.
+func Start(t testing.TB, s Setup) *Env {
+	t.Helper()
+	if s.YAML == "" {
+		s.YAML, s.Sims = DefaultYAML, []string{"sim"}
+	}
+	e := &Env{Sims: map[string]*simulator.Server{}, SimURLs: map[string]string{}}
+	yaml := s.YAML
+	for _, name := range s.Sims {
+		sim := simulator.New(s.SimOptions)
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		e.Sims[name], e.SimURLs[name] = sim, srv.URL
+		yaml = strings.ReplaceAll(yaml, "{{"+name+"}}", srv.URL)
+	}
+	if s.Routing == "" {
+		s.Routing = "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 3, breaker_cooldown: 1h}\n"
+	}
+	yaml += tenantsYAML() + s.Routing
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "SPASS_CONFIG":
+			return path
+		case "SPASS_DATA_DIR":
+			return filepath.Join(dir, "data")
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(shim.Handler(a))
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	e.URL, e.App = srv.URL, a
+	return e
+}
+
+func tenantsYAML() string {
+	tok := func(name, token, role string) string {
+		return "      - {name: " + name + ", sha256: " + auth.Digest(token) + ", role: " + role + "}\n"
+	}
+	return "tenants:\n  acme:\n    tokens:\n" +
+		tok("admin", AdminToken, "admin") + tok("user", UserToken, "user") + tok("ro", ReadOnlyToken, "read-only") +
+		"  globex:\n    tokens:\n" + tok("other", OtherToken, "tenant_admin")
+}
+
+// Request builds an authenticated request with the user header.
+func (e *Env) Request(t testing.TB, method, path, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+AdminToken)
+	req.Header.Set(auth.UserHeader, "alice")
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// Do sends req with a client that has a generous timeout.
+func Do(t testing.TB, req *http.Request) *http.Response {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}

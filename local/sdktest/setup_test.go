@@ -1,0 +1,48 @@
+// Package sdktest drives the official OpenAI SDKs (openai-go and the openai npm
+// package) through a real gateway, proving that tenants can point them at SPASS
+// unchanged. The package has only tests.
+package sdktest
+
+import (
+	"testing"
+
+	"spass/local/gatewaytest"
+	"spass/local/simulator"
+)
+
+// setupYAML serves the simulator models through the healthy backend "sim",
+// plus two models whose only backend is broken on purpose: "flaky" answers
+// every request with 429 and "broken" with 500.
+const setupYAML = `
+backends:
+  - {name: sim, kind: simulator, base_url: "{{sim}}"}
+  - {name: limited, kind: simulator, base_url: "{{limited}}"}
+  - {name: down, kind: simulator, base_url: "{{down}}"}
+models:
+  - {id: sim-chat, context_window: 32768, chain: [{backend: sim}]}
+  - {id: sim-vision, vision: true, chain: [{backend: sim}]}
+  - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
+  - {id: flaky, chain: [{backend: limited, model: sim-chat}]}
+  - {id: broken, chain: [{backend: down, model: sim-chat}]}
+`
+
+// The models of setupYAML whose chains fail, and the bearer token the SDKs use
+// (an ordinary tenant user, as a real SDK caller would be).
+const (
+	model429 = "flaky"
+	model5xx = "broken"
+	sdkToken = gatewaytest.UserToken
+)
+
+// startGateway runs the gateway of setupYAML with the faulty simulators in
+// their fault modes.
+func startGateway(t *testing.T) *gatewaytest.Env {
+	t.Helper()
+	env := gatewaytest.Start(t, gatewaytest.Setup{
+		Sims: []string{"sim", "limited", "down"},
+		YAML: setupYAML,
+	})
+	env.Sims["limited"].SetFault(simulator.Fault429)
+	env.Sims["down"].SetFault(simulator.Fault500)
+	return env
+}
