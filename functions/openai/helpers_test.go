@@ -18,6 +18,7 @@ backends:
   - {name: b, kind: simulator, base_url: "{{b}}"}
 models:
   - {id: sim-chat, chain: [{backend: a}, {backend: b}]}
+  - {id: sim-embed, type: embedding, chain: [{backend: a}, {backend: b}]}
 `
 
 func startTwoTiers(t *testing.T) *gatewaytest.Env {

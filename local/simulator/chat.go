@@ -146,8 +146,10 @@ func (s *Server) handleChat(x *exchange) {
 // answer decides the deterministic reply to req:
 //   - after a tool result, it reports that result;
 //   - when tools are offered in reply to a user, it calls them;
-//   - otherwise it echoes the last user message, formatted as JSON if the
-//     request asks for it and truncated to the token limit.
+//   - otherwise it echoes the last user message.
+//
+// Text replies are then formatted as JSON if the request asks for it and
+// truncated to the token limit.
 func answer(req chatRequest) completion {
 	var c completion
 	last := req.Messages[len(req.Messages)-1]

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"spass/local/simulator"
+)
+
+// Targets of the added latency: what the gateway may add at the configured rate.
+const (
+	TargetP50 = 100 * time.Microsecond
+	TargetP99 = time.Millisecond
+)
+
+// Options configures a benchmark run.
+type Options struct {
+	Rate     float64       // requests per second sent to each target while it is measured
+	Duration time.Duration // measured time per scenario and target
+	Warmup   time.Duration // unmeasured time per scenario, split between the targets
+	Block    time.Duration // targets alternate in blocks this long
+	Tokens   int           // completion tokens per reply
+	// TokenDelay is the simulated generation time per streamed token, so that a
+	// stream arrives at the gateway event by event as from a real backend.
+	// Non-streamed replies are immediate.
+	TokenDelay time.Duration
+	// Progress, if set, receives a line as each phase starts.
+	Progress io.Writer
+}
+
+// Scenario is one kind of request.
+type Scenario struct {
+	Name   string
+	Stream bool
+}
+
+// Scenarios are the request kinds every run measures.
+var Scenarios = []Scenario{{Name: "chat", Stream: false}, {Name: "stream", Stream: true}}
+
+// Target names, in the order a Load gets their URLs.
+const (
+	Direct  = "direct"
+	Gateway = "gateway"
+)
+
+// Run measures every scenario against both targets. Each scenario gets its own
+// simulator and gateway, so the stream scenario's token delay does not slow the
+// non-streamed one; within a scenario both targets share the one simulator.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{
+		Rate: o.Rate, DurationS: o.Duration.Seconds(), WarmupS: o.Warmup.Seconds(), BlockMS: ms(o.Block),
+		Tokens: o.Tokens, TokenDelayMS: ms(o.TokenDelay),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
+		TargetP50US: us(TargetP50), TargetP99US: us(TargetP99),
+	}
+	for _, sc := range Scenarios {
+		sr, err := runScenario(ctx, o, sc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.Name, err)
+		}
+		rep.Scenarios = append(rep.Scenarios, *sr)
+	}
+	rep.Met = true
+	for _, s := range rep.Scenarios {
+		rep.Met = rep.Met && s.Met
+	}
+	return rep, nil
+}
+
+func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, error) {
+	sim := simulator.Options{}
+	if sc.Stream {
+		sim.TokenDelay = o.TokenDelay
+	}
+	env, err := Start(ctx, sim)
+	if err != nil {
+		return nil, err
+	}
+	defer env.Close()
+	client := NewClient()
+	defer client.CloseIdleConnections()
+
+	load := Load{
+		Targets: []string{env.SimURL, env.GatewayURL},
+		Request: Request{Body: ChatBody(o.Tokens, sc.Stream), Stream: sc.Stream},
+		Rate:    o.Rate,
+		Block:   o.Block,
+		Client:  client,
+	}
+	if o.Warmup > 0 {
+		progress(o, "%s: warming up for %v", sc.Name, o.Warmup)
+		warm := load
+		warm.Duration = o.Warmup / 2
+		warm.Block = min(o.Block, warm.Duration)
+		if _, err := warm.Run(ctx); err != nil {
+			return nil, err
+		}
+	}
+	runtime.GC() // start measuring with the warm-up's garbage collected
+	progress(o, "%s: measuring %v per target at %.0f req/s", sc.Name, o.Duration, o.Rate)
+	load.Duration = o.Duration
+	res, err := load.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return scenarioReport(sc, res), nil
+}
+
+func progress(o Options, format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
+}
