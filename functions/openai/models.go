@@ -6,6 +6,7 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/app"
+	"spass/shared/auth"
 	"spass/shared/backend"
 	"spass/shared/router"
 	"spass/shared/web"
@@ -31,9 +32,15 @@ func toModel(a *app.App, m *router.Model) model {
 // listModels serves "GET /v1/models".
 func listModels(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		eff, err := a.Settings.Effective(r.Context(), auth.From(r.Context()).Tenant)
+		if err != nil {
+			return err
+		}
 		out := modelList{Object: "list", Data: []model{}}
 		for _, m := range a.Router.Models() {
-			out.Data = append(out.Data, toModel(a, m))
+			if eff.ModelAllowed(m.ID) {
+				out.Data = append(out.Data, toModel(a, m))
+			}
 		}
 		return web.JSON(w, http.StatusOK, out)
 	}
@@ -42,8 +49,12 @@ func listModels(a *app.App) web.HandlerFunc {
 // getModel serves "GET /v1/models/{model}".
 func getModel(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		eff, err := a.Settings.Effective(r.Context(), auth.From(r.Context()).Tenant)
+		if err != nil {
+			return err
+		}
 		m := a.Router.Model(r.PathValue("model"))
-		if m == nil {
+		if m == nil || !eff.ModelAllowed(m.ID) {
 			return apierr.P(apierr.ModelNotFound, "model", "The model "+r.PathValue("model")+" does not exist or is not served by this gateway.")
 		}
 		return web.JSON(w, http.StatusOK, toModel(a, m))
@@ -83,8 +94,14 @@ func info(a *app.App) web.HandlerFunc {
 			Object string      `json:"object"`
 			Data   []modelInfo `json:"data"`
 		}{Object: "list", Data: []modelInfo{}}
+		eff, err := a.Settings.Effective(r.Context(), auth.From(r.Context()).Tenant)
+		if err != nil {
+			return err
+		}
 		for _, m := range a.Router.Models() {
-			out.Data = append(out.Data, describe(a, m))
+			if eff.ModelAllowed(m.ID) {
+				out.Data = append(out.Data, describe(a, m))
+			}
 		}
 		return web.JSON(w, http.StatusOK, out)
 	}

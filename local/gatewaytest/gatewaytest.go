@@ -46,6 +46,11 @@ type Setup struct {
 	YAML string
 	// SimOptions tunes every simulator.
 	SimOptions simulator.Options
+	// AcmeDefaults is the gateway.yaml level of tenant acme's settings, as a YAML
+	// flow map such as "{billing.markup_percent: 10}".
+	AcmeDefaults string
+	// Env adds process environment (e.g. SPASS_* settings) seen by the gateway.
+	Env map[string]string
 	// Routing is the routing: section; empty means 2s timeouts and a breaker
 	// that opens after 3 failures and stays open for the test.
 	Routing string
@@ -78,7 +83,7 @@ func Start(t testing.TB, s Setup) *Env {
 	if s.Routing == "" {
 		s.Routing = "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 3, breaker_cooldown: 1h}\n"
 	}
-	yaml += tenantsYAML() + s.Routing
+	yaml += tenantsYAML(s.AcmeDefaults) + s.Routing
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -91,7 +96,7 @@ func Start(t testing.TB, s Setup) *Env {
 		case "SPASS_DATA_DIR":
 			return filepath.Join(dir, "data")
 		}
-		return ""
+		return s.Env[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -106,11 +111,14 @@ func Start(t testing.TB, s Setup) *Env {
 	return e
 }
 
-func tenantsYAML() string {
+func tenantsYAML(acmeDefaults string) string {
 	tok := func(name, token, role string) string {
 		return "      - {name: " + name + ", sha256: " + auth.Digest(token) + ", role: " + role + "}\n"
 	}
-	return "tenants:\n  acme:\n    tokens:\n" +
+	if acmeDefaults == "" {
+		acmeDefaults = "{}"
+	}
+	return "tenants:\n  acme:\n    defaults: " + acmeDefaults + "\n    tokens:\n" +
 		tok("admin", AdminToken, "admin") + tok("user", UserToken, "user") + tok("ro", ReadOnlyToken, "read-only") +
 		"  globex:\n    tokens:\n" + tok("other", OtherToken, "tenant_admin")
 }

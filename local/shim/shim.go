@@ -8,6 +8,7 @@ import (
 
 	"spass/functions/discovery"
 	"spass/functions/openai"
+	"spass/functions/tenant"
 	"spass/shared/apierr"
 	"spass/shared/app"
 	"spass/shared/web"
@@ -24,6 +25,7 @@ type Group struct {
 var Groups = []Group{
 	{Name: "openai", Routes: openai.Routes, New: openai.New},
 	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
+	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
 }
 
 // Handler mounts every group's routes on one mux. Unknown paths get the catalog's

@@ -18,11 +18,15 @@ const (
 	NotFound          Code = "not_found"
 	MethodNotAllowed  Code = "method_not_allowed"
 	ModelNotFound     Code = "model_not_found"
+	UnknownSetting    Code = "unknown_setting"
+	InvalidSetting    Code = "invalid_setting"
+	InvalidQuery      Code = "invalid_query"
 
 	// Authentication and policy.
 	InvalidAPIKey     Code = "invalid_api_key"
 	MissingAPIKey     Code = "missing_api_key"
 	PermissionDenied  Code = "permission_denied"
+	ModelNotAllowed   Code = "model_not_allowed"
 	CapabilityMissing Code = "capability_not_supported"
 	RateLimited       Code = "rate_limit_exceeded"
 
@@ -67,6 +71,18 @@ var catalog = map[Code]Entry{
 	ModelNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "The model does not exist or is not served by this gateway.",
 		Remediation: "List the served models with GET /v1/models."},
+	UnknownSetting: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "That is not a tenant setting.",
+		Remediation: "GET /v1/tenant/config lists every setting; see docs/tenant-config.md."},
+	InvalidSetting: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The value does not fit the setting.",
+		Remediation: "Check the type and bounds of the setting named in `param`; nothing was stored."},
+	InvalidQuery: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "A query parameter is not valid.",
+		Remediation: "Check the parameter named in `param` against the API reference."},
+	ModelNotAllowed: {Type: "permission_error", Status: http.StatusForbidden,
+		Message:     "Your tenant may not use this model.",
+		Remediation: "Ask a tenant admin to change models.allowlist / models.blacklist, or pick another model from GET /v1/models."},
 	InvalidAPIKey: {Type: "authentication_error", Status: http.StatusUnauthorized,
 		Message:     "Incorrect API key provided.",
 		Remediation: "Check the bearer token; ask your tenant admin for a new one."},

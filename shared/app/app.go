@@ -7,31 +7,40 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"spass/shared/auth"
 	"spass/shared/backend"
+	"spass/shared/billing"
 	"spass/shared/chat"
 	"spass/shared/config"
 	"spass/shared/metrics"
 	"spass/shared/router"
+	"spass/shared/store"
+	"spass/shared/tenantcfg"
 	"spass/shared/web"
 )
 
 // App holds the gateway's services.
 type App struct {
-	Config  *config.Config
-	Router  *router.Router
-	Chat    *chat.Service
-	Auth    *auth.Authenticator
-	Metrics *metrics.Metrics
-	Started time.Time
+	Config   *config.Config
+	Router   *router.Router
+	Chat     *chat.Service
+	Auth     *auth.Authenticator
+	Metrics  *metrics.Metrics
+	Store    *store.DB
+	Settings *tenantcfg.Service
+	Billing  *billing.Service // nil when billing is disabled
+	Started  time.Time
+
+	closers []func()
 }
 
-// Open builds the services for cfg. It creates the data directory; it starts no
-// goroutines, so it suits Lambda as well as the long-running shim.
+// Open builds the services for cfg: it opens (and migrates) the SQLite store under
+// the data dir and starts the ledger's writer.
 func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -40,22 +49,43 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := metrics.New(prometheus.NewRegistry())
-	for _, b := range rt.Backends() {
-		m.Breaker(b.Name, func() float64 { return float64(rt.BreakerState(b.Name)) })
+	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "spass.db"))
+	if err != nil {
+		return nil, err
 	}
-	return &App{
-		Config:  cfg,
-		Router:  rt,
-		Chat:    &chat.Service{Router: rt, FirstByte: cfg.Routing.FirstByteTimeout.Duration, Response: cfg.Routing.ResponseTimeout.Duration},
-		Auth:    auth.New(cfg),
-		Metrics: m,
-		Started: time.Now(),
-	}, nil
+	a := &App{Config: cfg, Router: rt, Store: db, Auth: auth.New(cfg), Started: time.Now()}
+	a.closers = append(a.closers, func() { db.Close() })
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if a.Settings, err = tenantcfg.New(cfg, getenv, db); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Metrics = metrics.New(prometheus.NewRegistry())
+	for _, b := range rt.Backends() {
+		a.Metrics.Breaker(b.Name, func() float64 { return float64(rt.BreakerState(b.Name)) })
+	}
+	a.Chat = &chat.Service{Router: rt, FirstByte: cfg.Routing.FirstByteTimeout.Duration,
+		Response: cfg.Routing.ResponseTimeout.Duration, Settings: a.Settings}
+	if !cfg.Billing.Disabled {
+		ledger := billing.NewLedger(db)
+		a.closers = append([]func(){ledger.Close}, a.closers...) // drain before the store closes
+		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings, Observer: a.Metrics}
+		a.Chat.Billing = a.Billing
+	}
+	return a, nil
 }
 
 // Middleware wraps a group's handler with request ids, recovery and metrics.
 func (a *App) Middleware(h http.Handler) http.Handler { return web.Middleware(a.Metrics, h) }
 
-// Close releases the app's resources.
-func (a *App) Close() error { return nil }
+// Close drains the ledger and closes the store.
+func (a *App) Close() error {
+	for _, c := range a.closers {
+		c()
+	}
+	a.closers = nil
+	return nil
+}

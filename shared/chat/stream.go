@@ -26,10 +26,10 @@ var (
 // stream relays an SSE answer event by event. Until the first event arrives any
 // failure falls back to the next tier; after it, failures end the stream with an
 // OpenAI-shaped error event carrying a catalog code.
-func (s *Service) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool, w http.ResponseWriter, res *Result) error {
+func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool, w http.ResponseWriter) error {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tm := newTimer(s.FirstByte, cancel)
+	tm := newTimer(c.s.FirstByte, cancel)
 	defer tm.stop()
 
 	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
@@ -49,7 +49,7 @@ func (s *Service) stream(ctx context.Context, t router.Target, body []byte, want
 		return streamFailure(ctx, tm, err)
 	}
 	if gjson.GetBytes(first, "error").Exists() {
-		return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("stream began with an error: " + upstreamErrorText(first))}
+		return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("stream began with an error: " + errorText(first))}
 	}
 	tm.reset()
 
@@ -58,7 +58,7 @@ func (s *Service) stream(ctx context.Context, t router.Target, body []byte, want
 	h["Content-Type"] = []string{"text/event-stream"}
 	h["Cache-Control"] = []string{"no-cache"}
 	h["X-Accel-Buffering"] = []string{"no"}
-	setServedHeaders(w, t, res.Fallbacks)
+	setServedHeaders(w, t, c.res.Fallbacks)
 	rc := http.NewResponseController(w)
 	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
 	w.WriteHeader(http.StatusOK)
@@ -78,30 +78,33 @@ func (s *Service) stream(ctx context.Context, t router.Target, body []byte, want
 	data := first
 	for {
 		if bytes.Equal(data, doneMarker) {
+			c.finish(http.StatusOK)
 			relay(data)
 			return nil
 		}
 		if bytes.Contains(data, usageKey) {
 			var drop bool
-			data, drop = s.usage(data, wantUsage, res)
+			data, drop = c.usage(data, wantUsage)
 			if drop {
 				data = nil
 			}
 		}
 		if data != nil {
 			if bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
-				return s.endWithError(relay, res, apierr.E(apierr.StreamInterrupted,
-					"The backend reported an error mid-stream: "+upstreamErrorText(data), nil))
+				return c.endWithError(relay, apierr.E(apierr.StreamInterrupted,
+					"The backend reported an error mid-stream: "+errorText(data), nil))
 			}
 			if err := relay(data); err != nil {
-				res.Interrupted = true
+				c.res.Interrupted = true
+				c.finish(apierr.Lookup(apierr.ClientClosed).Status)
 				return nil // the client left; ctx cancellation stops the backend
 			}
+			c.chunks++
 			last = data
 		}
 		data, err = rd.next()
 		if err != nil {
-			return s.afterEOF(ctx, tm, err, last, relay, res)
+			return c.afterEOF(ctx, tm, err, last, relay)
 		}
 		tm.reset()
 	}
@@ -109,12 +112,12 @@ func (s *Service) stream(ctx context.Context, t router.Target, body []byte, want
 
 // usage records a chunk's usage and decides whether the client sees it: a usage-only
 // chunk (empty choices) is dropped when the client did not ask for usage.
-func (s *Service) usage(data []byte, want bool, res *Result) ([]byte, bool) {
+func (c *call) usage(data []byte, want bool) ([]byte, bool) {
 	u := gjson.GetBytes(data, "usage")
 	if !u.IsObject() {
 		return data, false
 	}
-	res.Usage = parseUsage(u)
+	c.res.Usage = parseUsage(u)
 	if want {
 		return data, false
 	}
@@ -129,12 +132,14 @@ func (s *Service) usage(data []byte, want bool, res *Result) ([]byte, bool) {
 
 // afterEOF ends a stream whose upstream closed or failed. A stream that finished its
 // answer but omitted [DONE] is completed; anything else is reported as interrupted.
-func (s *Service) afterEOF(ctx context.Context, tm *timer, err error, last []byte, relay func([]byte) error, res *Result) error {
-	if ctx.Err() != nil {
-		res.Interrupted = true
+func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, relay func([]byte) error) error {
+	if ctx.Err() != nil { // the client left: bill what was generated
+		c.res.Interrupted = true
+		c.finish(apierr.Lookup(apierr.ClientClosed).Status)
 		return nil
 	}
 	if errors.Is(err, io.EOF) && finished(last) {
+		c.finish(http.StatusOK)
 		relay(doneMarker)
 		return nil
 	}
@@ -142,11 +147,13 @@ func (s *Service) afterEOF(ctx context.Context, tm *timer, err error, last []byt
 	if tm.expired.Load() {
 		code = apierr.UpstreamTimeout
 	}
-	return s.endWithError(relay, res, apierr.E(code, "", err))
+	return c.endWithError(relay, apierr.E(code, "", err))
 }
 
-func (s *Service) endWithError(relay func([]byte) error, res *Result, e *apierr.Error) error {
-	res.Interrupted = true
+// endWithError bills what was generated and ends the stream with an error event.
+func (c *call) endWithError(relay func([]byte) error, e *apierr.Error) error {
+	c.res.Interrupted = true
+	c.finish(e.Status())
 	relay(e.Body())
 	return nil
 }
@@ -169,17 +176,6 @@ func streamFailure(parent context.Context, tm *timer, err error) error {
 		return parent.Err()
 	}
 	return &router.Failure{Timeout: tm.expired.Load(), Cause: err}
-}
-
-func upstreamErrorText(data []byte) string {
-	m := gjson.GetBytes(data, "error.message").String()
-	if m == "" {
-		m = gjson.GetBytes(data, "error").String()
-	}
-	if len(m) > 300 {
-		m = m[:300]
-	}
-	return m
 }
 
 // eventReader reads SSE events and returns each event's data payload. Comments and

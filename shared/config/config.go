@@ -19,12 +19,18 @@ type Config struct {
 	// Tenants maps a tenant id to its tokens and defaults.
 	Tenants map[string]Tenant `yaml:"tenants"`
 	Routing Routing           `yaml:"routing"`
+	Billing Billing           `yaml:"billing"`
+	// RedisURL enables asynq workers, shared rate limits and the response cache.
+	RedisURL string `yaml:"redis_url"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.
 	Embedded bool `yaml:"-"`
 	// Source says where the config came from: "env", a file path, or "embedded".
 	Source string `yaml:"-"`
+	// Getenv is the environment the config was loaded from; later levels of the
+	// settings cascade (tenantcfg) read their SPASS_* variables through it.
+	Getenv func(string) string `yaml:"-"`
 }
 
 // Backend is one inference server.
@@ -48,6 +54,22 @@ type Model struct {
 	Vision        bool     `yaml:"vision"`
 	ContextWindow int      `yaml:"context_window"`
 	Chain         []Target `yaml:"chain"`
+	Pricing       Pricing  `yaml:"pricing"`
+}
+
+// Pricing is a model's price in USD per million tokens.
+type Pricing struct {
+	Input       float64 `yaml:"input"`
+	Output      float64 `yaml:"output"`
+	CachedInput float64 `yaml:"cached_input"`
+}
+
+// Billing holds ledger settings.
+type Billing struct {
+	// EURPerUSD converts ledger costs to EUR.
+	EURPerUSD float64 `yaml:"eur_per_usd"`
+	// Disabled turns the ledger off (benchmarks compare with it on).
+	Disabled bool `yaml:"disabled"`
 }
 
 // Target is one link of a model's chain.
@@ -57,9 +79,11 @@ type Target struct {
 	Model string `yaml:"model"`
 }
 
-// Tenant holds a tenant's tokens.
+// Tenant holds a tenant's tokens and its gateway.yaml level of the settings cascade
+// (keys as in package tenantcfg, e.g. "billing.markup_percent": 10).
 type Tenant struct {
-	Tokens []Token `yaml:"tokens"`
+	Tokens   []Token        `yaml:"tokens"`
+	Defaults map[string]any `yaml:"defaults"`
 }
 
 // Token is a bearer token, stored only as its SHA-256 hex digest.
@@ -123,6 +147,9 @@ func (c *Config) applyDefaults() {
 	}
 	if r.BreakerCooldown.Duration == 0 {
 		r.BreakerCooldown.Duration = 30 * time.Second
+	}
+	if c.Billing.EURPerUSD == 0 {
+		c.Billing.EURPerUSD = 0.92
 	}
 	if r.HealthTTL.Duration == 0 {
 		r.HealthTTL.Duration = 5 * time.Second

@@ -14,7 +14,7 @@ import (
 // Load reads the configuration from the environment (getenv) and, when SPASS_CONFIG
 // names a file, from that gateway.yaml. Errors name the offending key.
 func Load(getenv func(string) string) (*Config, error) {
-	c := &Config{}
+	c := &Config{Getenv: getenv}
 	if path := getenv("SPASS_CONFIG"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -60,6 +60,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	if v := getenv("SPASS_DATA_DIR"); v != "" {
 		c.DataDir = v
+	}
+	if v := getenv("REDIS_URL"); v != "" {
+		c.RedisURL = v
 	}
 	if kind := getenv("BACKEND_KIND"); kind != "" {
 		models := splitList(getenv("MODEL_NAME"))

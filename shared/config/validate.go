@@ -62,11 +62,17 @@ func (c *Config) validate() error {
 		if len(m.Chain) == 0 {
 			return fmt.Errorf("%s.chain: at least one backend is required", key)
 		}
+		if p := m.Pricing; p.Input < 0 || p.Output < 0 || p.CachedInput < 0 {
+			return fmt.Errorf("%s.pricing: prices must not be negative", key)
+		}
 		for j, t := range m.Chain {
 			if !names[t.Backend] {
 				return fmt.Errorf("%s.chain[%d].backend: unknown backend %q", key, j, t.Backend)
 			}
 		}
+	}
+	if c.Billing.EURPerUSD < 0 {
+		return fmt.Errorf("billing.eur_per_usd: must be positive")
 	}
 	for id, t := range c.Tenants {
 		for j, tok := range t.Tokens {

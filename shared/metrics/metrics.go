@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"spass/shared/billing"
 )
 
 // Metrics holds the instruments.
@@ -18,6 +20,11 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	tokens   *prometheus.CounterVec
+	costUSD  *prometheus.CounterVec
+	costEUR  *prometheus.CounterVec
+	perReq   *prometheus.HistogramVec
+	subcalls *prometheus.CounterVec
 }
 
 // New registers the gateway's instruments, plus Go and process collectors, on reg.
@@ -34,8 +41,29 @@ func New(reg *prometheus.Registry) *Metrics {
 			Help:    "Time from request to the end of the response, by route, model, backend and status.",
 			Buckets: []float64{.0005, .001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, labels),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_tokens_total",
+			Help: "Tokens billed, by model and kind (prompt, completion, cached).",
+		}, []string{"model", "kind"}),
+		costUSD: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_cost_usd_total",
+			Help: "Cost billed in USD (markup included), by tenant and model.",
+		}, []string{"tenant", "model"}),
+		costEUR: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_cost_eur_total",
+			Help: "Cost billed in EUR (markup included), by tenant and model.",
+		}, []string{"tenant", "model"}),
+		perReq: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "spass_request_cost_usd",
+			Help:    "Cost of one request in USD, by model.",
+			Buckets: []float64{1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1},
+		}, []string{"model"}),
+		subcalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_subcalls_total",
+			Help: "Sub-calls billed under a parent request (tool-loop rounds, RAG embeddings), by route.",
+		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.latency,
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -46,6 +74,28 @@ func (m *Metrics) Observe(route, model, backend string, status int, d time.Durat
 	m.requests.WithLabelValues(route, model, backend, s).Inc()
 	m.latency.WithLabelValues(route, model, backend, s).Observe(d.Seconds())
 }
+
+// Billed records a ledger entry's tokens and cost.
+func (m *Metrics) Billed(e billing.Entry, c billing.Cost) {
+	m.tokens.WithLabelValues(e.Model, "prompt").Add(float64(e.Tokens.Prompt))
+	m.tokens.WithLabelValues(e.Model, "completion").Add(float64(e.Tokens.Completion))
+	m.tokens.WithLabelValues(e.Model, "cached").Add(float64(e.Tokens.Cached))
+	usd := float64(c.NanoUSD) / 1e9
+	m.costUSD.WithLabelValues(e.Tenant, e.Model).Add(usd)
+	m.costEUR.WithLabelValues(e.Tenant, e.Model).Add(float64(c.NanoEUR) / 1e9)
+	m.perReq.WithLabelValues(e.Model).Observe(usd)
+	if e.ParentRequestID != "" {
+		m.subcalls.WithLabelValues(e.Route).Inc()
+	}
+}
+
+// Gauge registers a gauge read at scrape time (queue depth and the like).
+func (m *Metrics) Gauge(name, help string, labels prometheus.Labels, read func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, read))
+}
+
+// Registry exposes the registry for components that bring their own collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Breaker exports a backend's breaker state (0 closed, 1 open, 2 half-open), read at
 // scrape time so it is never stale.

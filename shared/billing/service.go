@@ -1,0 +1,56 @@
+package billing
+
+import (
+	"context"
+	"time"
+
+	"spass/shared/store"
+	"spass/shared/tenantcfg"
+)
+
+// Entry is what the chat pipeline knows about a finished request or sub-call.
+type Entry struct {
+	Tenant, User    string
+	RequestID       string
+	ParentRequestID string // set on sub-calls: tool-loop rounds, embeddings inside RAG
+	Route           string // chat, embeddings, images, tool_round, ...
+	Model           string
+	Backend         string
+	Tier            int
+	Tokens          Tokens
+	Status          int
+	Latency         time.Duration
+	Estimated       bool // usage estimated: the stream ended before the backend reported it
+}
+
+// Observer receives each billed entry with its cost (metrics).
+type Observer interface {
+	Billed(e Entry, c Cost)
+}
+
+// Service prices entries with the tenant's markup and writes them to the ledger.
+type Service struct {
+	Ledger   *Ledger
+	Pricer   *Pricer
+	Settings *tenantcfg.Service
+	Observer Observer
+}
+
+// Bill writes e's ledger row and returns once it is committed.
+func (s *Service) Bill(ctx context.Context, e Entry) error {
+	markup := 0.0
+	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {
+		markup = eff.Float(tenantcfg.MarkupPercent)
+	}
+	c := s.Pricer.Price(e.Model, e.Tokens, markup)
+	if s.Observer != nil {
+		s.Observer.Billed(e, c)
+	}
+	return s.Ledger.Record(store.LedgerRow{
+		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,
+		Route: e.Route, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
+		PromptTokens: e.Tokens.Prompt, CompletionTokens: e.Tokens.Completion, CachedTokens: e.Tokens.Cached,
+		CostNanoUSD: c.NanoUSD, CostNanoEUR: c.NanoEUR, LatencyMS: e.Latency.Milliseconds(),
+		Status: e.Status, Estimated: e.Estimated,
+	})
+}

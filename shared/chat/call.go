@@ -1,0 +1,169 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"spass/shared/apierr"
+	"spass/shared/auth"
+	"spass/shared/billing"
+	"spass/shared/router"
+	"spass/shared/web"
+)
+
+// maxResponse bounds a buffered (non-streamed) upstream answer.
+const maxResponse = 64 << 20
+
+// call is one request on its way through the pipeline.
+type call struct {
+	s     *Service
+	ctx   context.Context
+	p     auth.Principal
+	route string
+	start time.Time
+	res   Result
+	// promptBytes and chunks estimate usage when a stream ends before the backend
+	// reports it (a client that disconnects is billed for what was generated).
+	promptBytes int64
+	chunks      int64
+	billed      bool
+}
+
+// finish bills the request once. Callers invoke it before the response's last byte,
+// so a client that got a complete answer implies a committed ledger row.
+func (c *call) finish(status int) {
+	if c.billed || c.s.Billing == nil {
+		return
+	}
+	c.billed = true
+	if c.res.Interrupted && c.res.Usage == (Usage{}) && c.chunks > 0 {
+		c.res.Usage = Usage{Prompt: max(c.promptBytes/4, 1), Completion: c.chunks}
+		c.res.Estimated = true
+	}
+	e := billing.Entry{
+		Tenant: c.p.Tenant, User: c.p.User, RequestID: web.TraceFrom(c.ctx).ID(), Route: c.route,
+		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: c.res.Usage,
+		Status: status, Latency: time.Since(c.start), Estimated: c.res.Estimated,
+	}
+	if err := c.s.Billing.Bill(context.WithoutCancel(c.ctx), e); err != nil {
+		slog.Error("billing failed", "request_id", e.RequestID, "err", err)
+	}
+}
+
+// buffered relays a non-streamed answer once it is complete, so a failure before it
+// can still fall back.
+func (c *call) buffered(ctx context.Context, t router.Target, path string, body []byte, w http.ResponseWriter) error {
+	actx, cancel := context.WithTimeout(ctx, c.s.Response)
+	defer cancel()
+	resp, err := t.Backend.Post(actx, path, body, false)
+	if err != nil {
+		return transportFailure(ctx, actx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return statusFailure(resp)
+	}
+	out, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return transportFailure(ctx, actx, err)
+	}
+	if !gjson.ValidBytes(out) {
+		return &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
+	}
+	c.res.Usage = parseUsage(gjson.GetBytes(out, "usage"))
+	c.finish(http.StatusOK)
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	setServedHeaders(w, t, c.res.Fallbacks)
+	w.WriteHeader(http.StatusOK)
+	w.Write(out) // a failed write means the client left; the answer was served
+	return nil
+}
+
+// transportFailure classifies an error talking to the backend.
+func transportFailure(parent, attempt context.Context, err error) error {
+	if parent.Err() != nil {
+		return parent.Err() // the client went away
+	}
+	return &router.Failure{Timeout: attempt.Err() != nil, Cause: err}
+}
+
+// statusFailure maps a non-200 upstream answer: 5xx, 429, 404, 401/403 fall back to
+// the next tier; other 4xx are the caller's and end the request with a catalog error.
+func statusFailure(resp *http.Response) error {
+	msg := upstreamMessage(resp.Body)
+	cause := fmt.Errorf("upstream status %d: %s", resp.StatusCode, msg)
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests:
+		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &router.Failure{Status: code, RetryAfter: ra, Healthy: true, Cause: cause}
+	case code >= 500:
+		return &router.Failure{Status: code, Cause: cause}
+	case code == http.StatusNotFound || code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return &router.Failure{Status: code, Healthy: true, Cause: cause}
+	}
+	text := apierr.Lookup(apierr.UpstreamBadRequest).Message
+	if msg != "" {
+		text = strings.TrimSuffix(text, ".") + ": " + msg
+	}
+	return apierr.E(apierr.UpstreamBadRequest, text, cause)
+}
+
+// upstreamMessage extracts error.message (or message) from an upstream error body,
+// bounded, so the client learns why without seeing the raw body.
+func upstreamMessage(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 16<<10))
+	return errorText(b)
+}
+
+// errorText is the message of an OpenAI-style error document, at most 300 bytes.
+func errorText(b []byte) string {
+	m := gjson.GetBytes(b, "error.message")
+	if m.Type != gjson.String {
+		m = gjson.GetBytes(b, "message")
+	}
+	if m.Type != gjson.String {
+		m = gjson.GetBytes(b, "error")
+	}
+	s := m.String()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func parseUsage(u gjson.Result) Usage {
+	if !u.IsObject() {
+		return Usage{}
+	}
+	return Usage{
+		Prompt:     u.Get("prompt_tokens").Int(),
+		Completion: u.Get("completion_tokens").Int(),
+		Cached:     u.Get("prompt_tokens_details.cached_tokens").Int(),
+	}
+}
+
+// timer cancels an attempt when the backend stays silent too long; reset re-arms it.
+type timer struct {
+	t       *time.Timer
+	d       time.Duration
+	expired atomic.Bool
+}
+
+func newTimer(d time.Duration, cancel context.CancelFunc) *timer {
+	tm := &timer{d: d}
+	tm.t = time.AfterFunc(d, func() { tm.expired.Store(true); cancel() })
+	return tm
+}
+
+func (tm *timer) reset() { tm.t.Reset(tm.d) }
+func (tm *timer) stop()  { tm.t.Stop() }

@@ -1,0 +1,128 @@
+// Package lambdahttp runs one endpoint group's http.Handler as an AWS Lambda function
+// (functions/<group>/bootstrap), or as a plain HTTP server when no Lambda runtime is
+// around, so a bootstrap binary can be started and debugged by hand.
+//
+// Under Lambda the same handler answers two kinds of events, both payload format 2.0:
+// API Gateway HTTP API route events are answered buffered through
+// aws-lambda-go-api-proxy, and Function URL events (InvokeMode RESPONSE_STREAM) are
+// answered streamed through aws-lambda-go's lambdaurl. How a function is invoked is
+// decided by template.yaml, not by the binary: HTTP APIs cannot stream, so SSE routes
+// are reached only through the function's Function URL.
+package lambdahttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"spass/shared/app"
+	"spass/shared/config"
+)
+
+// RuntimeAPIEnv is set by the Lambda service (and by local/lambda) to the host:port
+// of the Runtime API; its presence means "running as a Lambda function".
+const RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
+
+// LambdaDataDir is the data directory under Lambda when SPASS_DATA_DIR is unset:
+// /tmp is the only writable path of a Lambda sandbox.
+const LambdaDataDir = "/tmp/spass"
+
+// Main is the whole body of a bootstrap's main: it builds the app from the
+// environment, mounts the group built by newHandler and serves it until the process
+// is told to stop. It exits the process with status 1 on a start-up error.
+func Main(newHandler func(*app.App) http.Handler) {
+	if err := Run(context.Background(), newHandler, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "spass:", err)
+		os.Exit(1)
+	}
+}
+
+// Run serves the group under the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set
+// (and then never returns), else over HTTP on SPASS_ADDR until ctx ends or the
+// process gets SIGINT or SIGTERM.
+func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv func(string) string, stdout io.Writer) error {
+	underLambda := getenv(RuntimeAPIEnv) != ""
+	cfg, err := Config(getenv, underLambda)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	h := newHandler(a)
+	if underLambda {
+		// Lambda sends SIGTERM before it freezes the sandbox for good (only when an
+		// extension is registered, which WithEnableSIGTERM does); SIGKILL follows
+		// about 500 ms later, so release resources and leave at once.
+		lambda.StartWithOptions(Handler(h), lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {
+			a.Close()
+			os.Exit(0)
+		}))
+		return errors.New("lambda runtime loop returned") // StartWithOptions exits the process itself
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg.Addr, h, stdout)
+}
+
+// Config loads the process configuration for a bootstrap. Unlike the dev shim it has
+// no embedded default: a Lambda function cannot start the simulator, and a dev token
+// printed to CloudWatch would be a leaked credential. So a backend and at least one
+// token must be configured, and under Lambda the data dir defaults to /tmp.
+func Config(getenv func(string) string, underLambda bool) (*config.Config, error) {
+	env := getenv
+	if underLambda {
+		env = func(k string) string {
+			if v := getenv(k); v != "" || k != "SPASS_DATA_DIR" {
+				return v
+			}
+			return LambdaDataDir
+		}
+	}
+	cfg, err := config.Load(env)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if cfg.Embedded {
+		return nil, errors.New("config: no backend configured; set BACKEND_KIND, BACKEND_BASE_URL and MODEL_NAME, " +
+			"or SPASS_CONFIG to a gateway.yaml (the built-in simulator runs only under the dev shim: make run)")
+	}
+	if len(cfg.Tenants) == 0 {
+		return nil, errors.New("config: no tokens configured; set API_KEYS or give tenants in SPASS_CONFIG")
+	}
+	return cfg, nil
+}
+
+// serve runs h on addr until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, addr string, h http.Handler, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "listening on http://%s (no %s: plain HTTP)\n", ln.Addr(), RuntimeAPIEnv)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+)
+
+// LedgerRow is one billed request or sub-call.
+type LedgerRow struct {
+	ID               int64  `db:"id"`
+	TenantID         string `db:"tenant_id"`
+	UserID           string `db:"user_id"`
+	RequestID        string `db:"request_id"`
+	ParentRequestID  string `db:"parent_request_id"`
+	Route            string `db:"route"`
+	Model            string `db:"model"`
+	Backend          string `db:"backend"`
+	Tier             int    `db:"tier"`
+	PromptTokens     int64  `db:"prompt_tokens"`
+	CompletionTokens int64  `db:"completion_tokens"`
+	CachedTokens     int64  `db:"cached_tokens"`
+	CostNanoUSD      int64  `db:"cost_nusd"`
+	CostNanoEUR      int64  `db:"cost_neur"`
+	LatencyMS        int64  `db:"latency_ms"`
+	Status           int    `db:"status"`
+	Estimated        bool   `db:"estimated"`
+	CreatedAt        int64  `db:"created_at"` // unix ms
+}
+
+const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, model, backend, tier,
+	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, created_at)
+	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :model, :backend, :tier,
+	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :created_at)`
+
+// InsertLedger writes rows in one transaction: the ledger's group commit, so a
+// burst of requests costs one commit rather than one each.
+func (db *DB) InsertLedger(ctx context.Context, rows []LedgerRow) error {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareNamedContext(ctx, insertLedger)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range rows {
+		if _, err := stmt.ExecContext(ctx, &rows[i]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// LedgerRows returns the tenant's rows created in [from, to) (unix ms), oldest first.
+func (db *DB) LedgerRows(ctx context.Context, tenant string, from, to int64) ([]LedgerRow, error) {
+	var rows []LedgerRow
+	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`SELECT * FROM ledger WHERE tenant_id = ? AND created_at >= ? AND created_at < ? ORDER BY id`), tenant, from, to)
+	return rows, err
+}
+
+// LedgerByRequest returns the tenant's rows of one request and its sub-calls.
+func (db *DB) LedgerByRequest(ctx context.Context, tenant, requestID string) ([]LedgerRow, error) {
+	var rows []LedgerRow
+	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`SELECT * FROM ledger WHERE tenant_id = ? AND (request_id = ? OR parent_request_id = ?) ORDER BY id`), tenant, requestID, requestID)
+	return rows, err
+}

@@ -1,0 +1,164 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"spass/shared/store"
+)
+
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "spass.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrationsAndNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "spass.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.Version(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("version %d %v", v, err)
+	}
+	db.Close()
+	// Reopening is a no-op.
+	if db, err = store.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := store.OpenRaw(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Exec("PRAGMA user_version = 999")
+	raw.Close()
+	if _, err := store.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("a newer schema must be refused, got %v", err)
+	}
+}
+
+func TestTenantConfigIsScoped(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if err := db.SetConfig(ctx, "acme", map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`"x"`)}, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetConfig(ctx, "globex", map[string]json.RawMessage{"a": json.RawMessage(`2`)}, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.ConfigOverrides(ctx, "acme")
+	if len(got) != 2 || string(got["a"]) != "1" {
+		t.Fatalf("acme %v", got)
+	}
+	if ok, _ := db.DeleteConfig(ctx, "globex", "b"); ok {
+		t.Fatal("globex deleted acme's key")
+	}
+	if ok, _ := db.DeleteConfig(ctx, "acme", "a"); !ok {
+		t.Fatal("delete one key")
+	}
+	got, _ = db.ConfigOverrides(ctx, "acme")
+	other, _ := db.ConfigOverrides(ctx, "globex")
+	if len(got) != 1 || string(other["a"]) != "2" {
+		t.Fatalf("acme %v globex %v", got, other)
+	}
+	db.DeleteConfig(ctx, "acme", "")
+	if got, _ = db.ConfigOverrides(ctx, "acme"); len(got) != 0 {
+		t.Fatalf("delete all left %v", got)
+	}
+}
+
+func row(tenant, model, user string, at int64, status int) store.LedgerRow {
+	return store.LedgerRow{TenantID: tenant, UserID: user, RequestID: fmt.Sprint("req_", at), Route: "chat", Model: model,
+		Backend: "b", PromptTokens: 10, CompletionTokens: 5, CostNanoUSD: 1500, CostNanoEUR: 1400, Status: status, CreatedAt: at}
+}
+
+func TestRollupIsIdempotentAndUsageExact(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	const hour = 3_600_000
+	var rows []store.LedgerRow
+	for i := int64(0); i < 30; i++ {
+		rows = append(rows, row("acme", []string{"m1", "m2"}[i%2], "u", i*hour/7, 200))
+	}
+	rows = append(rows, row("acme", "m1", "u", 2*hour, 502), row("globex", "m1", "u", hour, 200))
+	if err := db.InsertLedger(ctx, rows[:20]); err != nil {
+		t.Fatal(err)
+	}
+	q := store.UsageQuery{From: 0, To: 10 * hour, Bucket: "hour", GroupBy: "model"}
+	before, _ := db.Usage(ctx, "acme", q)
+	if _, err := db.Rollup(ctx, "hour"); err != nil {
+		t.Fatal(err)
+	}
+	// Rows arriving after a rollup are the tail.
+	if err := db.InsertLedger(ctx, rows[20:]); err != nil {
+		t.Fatal(err)
+	}
+	mid, _ := db.Usage(ctx, "acme", q)
+	for i := 0; i < 2; i++ {
+		if _, err := db.Rollup(ctx, "hour"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := db.Usage(ctx, "acme", q)
+	if sum(before).Requests != 20 || sum(mid) != sum(after) {
+		t.Fatalf("before %+v mid %+v after %+v", sum(before), sum(mid), sum(after))
+	}
+	want := store.UsageRow{Requests: 31, Errors: 1, PromptTokens: 310, CompletionTokens: 155, CostNanoUSD: 31 * 1500, CostNanoEUR: 31 * 1400}
+	if got := sum(after); got != want {
+		t.Fatalf("sum %+v, want %+v (globex's row must not count)", got, want)
+	}
+	days, _ := db.Usage(ctx, "acme", store.UsageQuery{From: 0, To: 10 * hour, Bucket: "day", GroupBy: "user"})
+	if len(days) != 1 || days[0].Requests != 31 || days[0].Group != "u" {
+		t.Fatalf("day buckets %+v", days)
+	}
+}
+
+func sum(rows []store.UsageRow) store.UsageRow {
+	var s store.UsageRow
+	for _, r := range rows {
+		s.Requests += r.Requests
+		s.Errors += r.Errors
+		s.PromptTokens += r.PromptTokens
+		s.CompletionTokens += r.CompletionTokens
+		s.CachedTokens += r.CachedTokens
+		s.CostNanoUSD += r.CostNanoUSD
+		s.CostNanoEUR += r.CostNanoEUR
+	}
+	return s
+}
+
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Go(func() {
+			for i := 0; i < 25; i++ {
+				if err := db.InsertLedger(ctx, []store.LedgerRow{row("acme", "m", "u", int64(g*1000+i), 200)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := db.LedgerRows(ctx, "acme", 0, 1<<40)
+	if len(got) != 400 {
+		t.Fatalf("%d rows, want 400", len(got))
+	}
+	if v, err := db.IntegrityCheck(ctx); v != "ok" || err != nil {
+		t.Fatalf("integrity %q %v", v, err)
+	}
+}
