@@ -21,6 +21,7 @@ type Entry struct {
 	Status          int
 	Latency         time.Duration
 	Estimated       bool // usage estimated: the stream ended before the backend reported it
+	Free            bool // served without a backend (response cache): tokens recorded, no cost
 }
 
 // Observer receives each billed entry with its cost (metrics).
@@ -42,7 +43,10 @@ func (s *Service) Bill(ctx context.Context, e Entry) error {
 	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {
 		markup = eff.Float(tenantcfg.MarkupPercent)
 	}
-	c := s.Pricer.Price(e.Model, e.Tokens, markup)
+	var c Cost
+	if !e.Free {
+		c = s.Pricer.Price(e.Model, e.Tokens, markup)
+	}
 	if s.Observer != nil {
 		s.Observer.Billed(e, c)
 	}

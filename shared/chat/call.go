@@ -36,6 +36,10 @@ type call struct {
 	promptBytes int64
 	chunks      int64
 	billed      bool
+	// cacheKey is set when the answer may be stored in the response cache.
+	cacheKey string
+	cacheTTL time.Duration
+	free     bool // served from the cache: billed at zero cost
 }
 
 // finish bills the request once. Callers invoke it before the response's last byte,
@@ -52,7 +56,7 @@ func (c *call) finish(status int) {
 	e := billing.Entry{
 		Tenant: c.p.Tenant, User: c.p.User, RequestID: web.TraceFrom(c.ctx).ID(), Route: c.route,
 		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: c.res.Usage,
-		Status: status, Latency: time.Since(c.start), Estimated: c.res.Estimated,
+		Status: status, Latency: time.Since(c.start), Estimated: c.res.Estimated, Free: c.free,
 	}
 	if err := c.s.Billing.Bill(context.WithoutCancel(c.ctx), e); err != nil {
 		slog.Error("billing failed", "request_id", e.RequestID, "err", err)
@@ -80,6 +84,9 @@ func (c *call) buffered(ctx context.Context, t router.Target, path string, body 
 		return &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
 	}
 	c.res.Usage = parseUsage(gjson.GetBytes(out, "usage"))
+	if c.cacheKey != "" {
+		c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
+	}
 	c.finish(http.StatusOK)
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}

@@ -49,6 +49,16 @@ type Limiter interface {
 	Admit(ctx context.Context, p auth.Principal, eff *tenantcfg.Effective, h http.Header) (done func(tokens int64), err error)
 }
 
+// Cache keeps answers to deterministic requests (temperature 0 or a seed), keyed by
+// tenant and exact body.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]byte, bool)
+	Put(ctx context.Context, key string, body []byte, ttl time.Duration)
+}
+
+// HeaderCache says whether an answer came from the response cache: hit or miss.
+const HeaderCache = "SPASS-Cache"
+
 // Service runs chat and embeddings requests against the router.
 type Service struct {
 	Router *router.Router
@@ -62,6 +72,8 @@ type Service struct {
 	Billing Biller
 	// Limiter enforces rate limits; nil disables them.
 	Limiter Limiter
+	// Cache serves repeated deterministic requests; nil disables it.
+	Cache Cache
 }
 
 // Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
@@ -77,7 +89,7 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, 
 				return c.stream(ctx, t, body, req.IncludeUsage, w)
 			}
 			return c.buffered(ctx, t, "/chat/completions", body, w)
-		})
+		}, cacheable(req))
 }
 
 // Embed serves /v1/embeddings.
@@ -89,13 +101,13 @@ func (s *Service) Embed(ctx context.Context, p auth.Principal, req *EmbeddingsRe
 				return apierr.E(apierr.Internal, "", err)
 			}
 			return c.buffered(ctx, t, "/embeddings", body, w)
-		})
+		}, nil)
 }
 
 // serve is the pipeline both routes share: model lookup, tenant policy, rate
 // limits, the tier chain with fallback, and billing.
 func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, modelType string, needs []backend.Capability,
-	size int64, w http.ResponseWriter, try func(context.Context, *call, router.Target) error) (Result, error) {
+	size int64, w http.ResponseWriter, try func(context.Context, *call, router.Target) error, raw []byte) (Result, error) {
 	m := s.Router.Model(model)
 	if m == nil || m.Type != modelType {
 		return Result{Model: model}, modelNotFound(model)
@@ -117,6 +129,14 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 			return c.res, err
 		}
 		defer func() { done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
+	}
+	if raw != nil && s.Cache != nil && eff != nil && eff.Bool(tenantcfg.CacheEnabled) {
+		c.cacheKey = cacheKey(p.Tenant, raw)
+		c.cacheTTL = time.Duration(eff.Int(tenantcfg.CacheTTL)) * time.Second
+		if body, ok := s.Cache.Get(ctx, c.cacheKey); ok {
+			return c.res, c.fromCache(body, w)
+		}
+		w.Header()[HeaderCache] = []string{"miss"}
 	}
 	served, err := s.Router.Do(ctx, m, needs, func(ctx context.Context, t router.Target, fallbacks int) error {
 		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks

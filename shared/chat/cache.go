@@ -1,0 +1,48 @@
+package chat
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+)
+
+// cacheable returns the body when a chat request is deterministic enough to cache:
+// not streamed, one choice, and temperature 0 or a seed. Otherwise nil.
+func cacheable(req *Request) []byte {
+	if req.Stream {
+		return nil
+	}
+	f := gjson.GetManyBytes(req.Raw, "temperature", "seed", "n")
+	if f[2].Exists() && f[2].Int() != 1 {
+		return nil
+	}
+	if (f[0].Exists() && f[0].Type == gjson.Number && f[0].Float() == 0) || f[1].Type == gjson.Number {
+		return req.Raw
+	}
+	return nil
+}
+
+// cacheKey scopes the key by tenant, so tenants never share answers.
+func cacheKey(tenant string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(tenant))
+	h.Write([]byte{0})
+	h.Write(body)
+	return "spass:cache:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// fromCache answers from a stored body and bills it at no cost.
+func (c *call) fromCache(body []byte, w http.ResponseWriter) error {
+	c.res.Backend, c.free = "cache", true
+	c.res.Usage = parseUsage(gjson.GetBytes(body, "usage"))
+	c.finish(http.StatusOK)
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h[HeaderCache] = []string{"hit"}
+	h[HeaderBackend] = []string{"cache"}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	return nil
+}
