@@ -18,6 +18,7 @@ import (
 	"spass/local/simulator"
 	"spass/shared/app"
 	"spass/shared/config"
+	"spass/shared/jobs"
 )
 
 // Run loads the config, starts the simulator for the embedded default, and serves
@@ -49,6 +50,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer a.Close()
+	stopJobs, err := startJobs(ctx, a, getenv)
+	if err != nil {
+		return err
+	}
+	defer stopJobs()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -100,4 +106,27 @@ func devToken(dir string) (string, error) {
 	}
 	slog.Info("created dev token", "file", path)
 	return tok, nil
+}
+
+// startJobs runs the background jobs: in-process on their schedule without Redis
+// (the embedded default), or asynq workers in this process when SPASS_WORKERS is
+// "inprocess" (otherwise the separate workers binary serves the queues).
+func startJobs(ctx context.Context, a *app.App, getenv func(string) string) (func(), error) {
+	if a.Config.RedisURL == "" {
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); jobs.RunLocal(ctx, a.Store) }()
+		return func() { cancel(); <-done }, nil
+	}
+	if getenv("SPASS_WORKERS") != "inprocess" {
+		return func() {}, nil
+	}
+	w, err := jobs.NewWorkers(a.Config.RedisURL, a.Store, 4)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	return w.Shutdown, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"spass/functions/admin"
 	"spass/functions/discovery"
 	"spass/functions/openai"
 	"spass/functions/tenant"
@@ -26,6 +27,7 @@ var Groups = []Group{
 	{Name: "openai", Routes: openai.Routes, New: openai.New},
 	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
 	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
+	{Name: "admin", Routes: admin.Routes, New: admin.New},
 }
 
 // Handler mounts every group's routes on one mux. Unknown paths get the catalog's

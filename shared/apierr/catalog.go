@@ -28,6 +28,7 @@ const (
 	PermissionDenied  Code = "permission_denied"
 	ModelNotAllowed   Code = "model_not_allowed"
 	CapabilityMissing Code = "capability_not_supported"
+	NotConfigured     Code = "not_configured"
 	RateLimited       Code = "rate_limit_exceeded"
 
 	// Provider (inference backend).
@@ -41,6 +42,10 @@ const (
 	// Gateway.
 	Internal     Code = "internal_error"
 	ClientClosed Code = "client_closed_request"
+
+	// Background jobs (archived tasks carry these codes).
+	JobFailed         Code = "job_failed"
+	JobPayloadInvalid Code = "job_payload_invalid"
 )
 
 var catalog = map[Code]Entry{
@@ -95,6 +100,9 @@ var catalog = map[Code]Entry{
 	CapabilityMissing: {Type: "invalid_request_error", Status: http.StatusNotImplemented,
 		Message:     "No backend serving this model supports the requested capability.",
 		Remediation: "Pick a model whose capabilities (GET /v1/info) include it."},
+	NotConfigured: {Type: "invalid_request_error", Status: http.StatusNotImplemented,
+		Message:     "This feature needs configuration the gateway does not have.",
+		Remediation: "See docs/configuration.md; for example queues need REDIS_URL."},
 	RateLimited: {Type: "rate_limit_error", Status: http.StatusTooManyRequests,
 		Message:     "Rate limit reached.",
 		Remediation: "Wait for Retry-After seconds, or ask for a higher limit."},
@@ -119,6 +127,12 @@ var catalog = map[Code]Entry{
 	ClientClosed: {Type: "invalid_request_error", Status: 499,
 		Message:     "The client closed the connection before the answer was complete.",
 		Remediation: "Nothing to do; this code appears in logs and metrics only."},
+	JobFailed: {Type: "api_error", Status: http.StatusInternalServerError,
+		Message:     "A background job failed after its retries.",
+		Remediation: "Inspect the archived task at /admin/queues; jobs are idempotent, so run it again once the cause is fixed."},
+	JobPayloadInvalid: {Type: "api_error", Status: http.StatusInternalServerError,
+		Message:     "A background job had a payload it could not read; it was archived without retries.",
+		Remediation: "Check the producer of the task type named in the archive."},
 	Internal: {Type: "api_error", Status: http.StatusInternalServerError,
 		Message:     "The gateway failed unexpectedly.",
 		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"spass/shared/auth"
 	"spass/shared/backend"
@@ -34,7 +35,9 @@ type App struct {
 	Store    *store.DB
 	Settings *tenantcfg.Service
 	Billing  *billing.Service // nil when billing is disabled
-	Started  time.Time
+	// Redis is the client of REDIS_URL, nil without one (the embedded default).
+	Redis   *redis.Client
+	Started time.Time
 
 	closers []func()
 }
@@ -62,6 +65,16 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if a.Settings, err = tenantcfg.New(cfg, getenv, db); err != nil {
 		a.Close()
 		return nil, err
+	}
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+		a.Redis = redis.NewClient(opt)
+		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
 	a.Metrics = metrics.New(prometheus.NewRegistry())
 	for _, b := range rt.Backends() {

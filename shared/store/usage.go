@@ -109,3 +109,11 @@ func (db *DB) Usage(ctx context.Context, tenant string, q UsageQuery) ([]UsageRo
 		q.Bucket, tenant, from, to, size, size, tenant, from, to, q.Bucket)
 	return rows, err
 }
+
+// Watermark returns the last ledger id folded into the bucket's rollups and the
+// newest ledger id, so callers can see how far the rollups lag.
+func (db *DB) Watermark(ctx context.Context, bucket string) (rolled, newest int64, err error) {
+	err = db.r.QueryRowxContext(ctx, db.r.Rebind(`SELECT
+		(SELECT last_ledger_id FROM rollup_watermark WHERE bucket = ?), (SELECT COALESCE(MAX(id), 0) FROM ledger)`), bucket).Scan(&rolled, &newest)
+	return rolled, newest, err
+}

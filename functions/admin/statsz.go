@@ -1,0 +1,44 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"spass/shared/apierr"
+	"spass/shared/app"
+	"spass/shared/metrics"
+	"spass/shared/web"
+)
+
+type backendStats struct {
+	Kind    string `json:"kind"`
+	Tier    int    `json:"tier,omitempty"`
+	Breaker string `json:"breaker"`
+}
+
+type stats struct {
+	Object   string                         `json:"object"`
+	Uptime   float64                        `json:"uptime_seconds"`
+	Models   map[string]*metrics.ModelStats `json:"models"`
+	Backends map[string]backendStats        `json:"backends"`
+}
+
+// statsz serves "GET /statsz": per-model counters and breaker states as JSON.
+func statsz(a *app.App) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		models, err := a.Metrics.ModelStats()
+		if err != nil {
+			return apierr.E(apierr.Internal, "", err)
+		}
+		out := stats{Object: "statsz", Uptime: time.Since(a.Started).Seconds(), Models: models, Backends: map[string]backendStats{}}
+		for _, m := range a.Router.Models() {
+			if out.Models[m.ID] == nil {
+				out.Models[m.ID] = &metrics.ModelStats{}
+			}
+		}
+		for _, b := range a.Router.Backends() {
+			out.Backends[b.Name] = backendStats{Kind: b.Kind, Tier: b.Tier, Breaker: a.Router.BreakerState(b.Name).String()}
+		}
+		return web.JSON(w, http.StatusOK, out)
+	}
+}
