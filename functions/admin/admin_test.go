@@ -91,4 +91,7 @@ func TestQueueMonitorIsAdminOnly(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "queues") {
 		t.Fatalf("asynqmon API: %d %.200s", resp.StatusCode, body)
 	}
+	if _, metrics := get(t, env, "/metrics", nil); !strings.Contains(metrics, `spass_queue_depth{queue="billing"}`) {
+		t.Error("/metrics lacks the queue depth")
+	}
 }

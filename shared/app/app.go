@@ -18,6 +18,7 @@ import (
 	"spass/shared/billing"
 	"spass/shared/chat"
 	"spass/shared/config"
+	"spass/shared/jobs"
 	"spass/shared/metrics"
 	"spass/shared/router"
 	"spass/shared/store"
@@ -77,6 +78,14 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
 	a.Metrics = metrics.New(prometheus.NewRegistry())
+	if cfg.RedisURL != "" {
+		stop, err := jobs.ExportQueueDepth(a.Metrics, cfg.RedisURL)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.closers = append(a.closers, stop)
+	}
 	for _, b := range rt.Backends() {
 		a.Metrics.Breaker(b.Name, func() float64 { return float64(rt.BreakerState(b.Name)) })
 	}
