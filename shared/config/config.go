@@ -20,6 +20,7 @@ type Config struct {
 	Tenants map[string]Tenant `yaml:"tenants"`
 	Routing Routing           `yaml:"routing"`
 	Billing Billing           `yaml:"billing"`
+	Tools   Tools             `yaml:"tools"`
 	// RedisURL enables asynq workers, shared rate limits and the response cache.
 	RedisURL string `yaml:"redis_url"`
 
@@ -62,6 +63,22 @@ type Pricing struct {
 	Input       float64 `yaml:"input"`
 	Output      float64 `yaml:"output"`
 	CachedInput float64 `yaml:"cached_input"`
+}
+
+// Tools configures the server-side stack tools and the tool loop.
+type Tools struct {
+	// MaxRounds bounds the tool loop: model turns that call stack tools.
+	MaxRounds int `yaml:"max_rounds"`
+	// Timeout bounds one tool execution.
+	Timeout Duration `yaml:"timeout"`
+	// WebSearchURL is a SearXNG-style endpoint: GET <url>?q=...&format=json.
+	WebSearchURL string `yaml:"web_search_url"`
+	// WikipediaURL is the MediaWiki API base, e.g. https://en.wikipedia.org/w/api.php.
+	WikipediaURL string `yaml:"wikipedia_url"`
+	// FetchAllowHosts are hosts web_fetch may reach even on private addresses.
+	FetchAllowHosts []string `yaml:"fetch_allow_hosts"`
+	// FetchMaxBytes bounds a fetched page.
+	FetchMaxBytes int64 `yaml:"fetch_max_bytes"`
 }
 
 // Billing holds ledger settings.
@@ -147,6 +164,15 @@ func (c *Config) applyDefaults() {
 	}
 	if r.BreakerCooldown.Duration == 0 {
 		r.BreakerCooldown.Duration = 30 * time.Second
+	}
+	if c.Tools.MaxRounds == 0 {
+		c.Tools.MaxRounds = 5
+	}
+	if c.Tools.Timeout.Duration == 0 {
+		c.Tools.Timeout.Duration = 15 * time.Second
+	}
+	if c.Tools.FetchMaxBytes == 0 {
+		c.Tools.FetchMaxBytes = 2 << 20
 	}
 	if c.Billing.EURPerUSD == 0 {
 		c.Billing.EURPerUSD = 0.92
