@@ -93,3 +93,12 @@ func content(t *testing.T, events []string) string {
 	}
 	return b.String()
 }
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

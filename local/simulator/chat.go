@@ -156,11 +156,16 @@ func answer(req chatRequest) completion {
 	lastText, _ := messageText(last.Content)
 
 	var reply string
-	switch {
+	switch first := firstUserText(req.Messages); {
+	case last.Role == "tool" && toolsEnabled(req) && strings.Contains(first, "forever"):
+		// A model stuck in a loop, for tests of the gateway's round limit.
+		c.toolCalls = chooseToolCalls(req.Tools, req.ToolChoice, first)
 	case last.Role == "tool":
 		reply = "The result is: " + lastText
 	case last.Role == "user" && toolsEnabled(req):
-		c.toolCalls = chooseToolCalls(req.Tools, req.ToolChoice, lastText)
+		if c.toolCalls = chooseToolCalls(req.Tools, req.ToolChoice, lastText); len(c.toolCalls) == 0 {
+			reply = echo(req.Messages)
+		}
 	default:
 		reply = echo(req.Messages)
 	}
@@ -188,6 +193,17 @@ func answer(req chatRequest) completion {
 	c.usage.PromptTokens = max(c.usage.PromptTokens, 1)
 	c.usage.TotalTokens = c.usage.PromptTokens + c.usage.CompletionTokens
 	return c
+}
+
+// firstUserText is the text of the conversation's first user message.
+func firstUserText(messages []chatMessage) string {
+	for _, m := range messages {
+		if m.Role == "user" {
+			text, _ := messageText(m.Content)
+			return text
+		}
+	}
+	return ""
 }
 
 // echo is the plain reply: it repeats the last user message, and mentions

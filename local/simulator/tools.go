@@ -37,7 +37,9 @@ func toolsEnabled(req chatRequest) bool {
 // chooseToolCalls decides which tools to call in reply to text, so that a
 // test can steer the simulator from the prompt alone: it calls every tool
 // whose name the text mentions, in the order tools lists them; failing that,
-// the one tool_choice forces; failing that, the first tool.
+// the one tool_choice forces (or the first tool when it is "required");
+// failing that none: like a real model, it answers in text when no offered
+// tool fits the question.
 func chooseToolCalls(tools []tool, toolChoice json.RawMessage, text string) []toolCall {
 	tools = functionTools(tools)
 	var chosen []tool
@@ -47,7 +49,11 @@ func chooseToolCalls(tools []tool, toolChoice json.RawMessage, text string) []to
 		}
 	}
 	if len(chosen) == 0 {
-		chosen = []tool{forcedTool(tools, toolChoice)}
+		t, ok := forcedTool(tools, toolChoice)
+		if !ok {
+			return nil
+		}
+		chosen = []tool{t}
 	}
 
 	// A single call takes its arguments verbatim from a JSON object in the
@@ -69,8 +75,13 @@ func chooseToolCalls(tools []tool, toolChoice json.RawMessage, text string) []to
 }
 
 // forcedTool returns the tool named by a tool_choice of the form
-// {"type":"function","function":{"name":...}}, or else the first tool.
-func forcedTool(tools []tool, toolChoice json.RawMessage) tool {
+// {"type":"function","function":{"name":...}}, or the first tool for
+// "required"; ok is false when tool_choice forces nothing.
+func forcedTool(tools []tool, toolChoice json.RawMessage) (tool, bool) {
+	var choice string
+	if json.Unmarshal(toolChoice, &choice) == nil && choice == "required" {
+		return tools[0], true
+	}
 	var forced struct {
 		Function struct {
 			Name string `json:"name"`
@@ -79,11 +90,11 @@ func forcedTool(tools []tool, toolChoice json.RawMessage) tool {
 	if json.Unmarshal(toolChoice, &forced) == nil {
 		for _, t := range tools {
 			if t.Function.Name == forced.Function.Name {
-				return t
+				return t, true
 			}
 		}
 	}
-	return tools[0]
+	return tool{}, false
 }
 
 // argumentsFor generates call arguments that satisfy a tool's parameters

@@ -9,18 +9,22 @@ import (
 // a provider's (an inference backend) or the gateway's own.
 const (
 	// Caller.
-	InvalidJSON       Code = "invalid_json"
-	InvalidRequest    Code = "invalid_request"
-	MissingParameter  Code = "missing_parameter"
-	UserIDInBody      Code = "user_id_not_allowed"
-	MissingUserHeader Code = "missing_user_header"
-	BodyTooLarge      Code = "body_too_large"
-	NotFound          Code = "not_found"
-	MethodNotAllowed  Code = "method_not_allowed"
-	ModelNotFound     Code = "model_not_found"
-	UnknownSetting    Code = "unknown_setting"
-	InvalidSetting    Code = "invalid_setting"
-	InvalidQuery      Code = "invalid_query"
+	InvalidJSON          Code = "invalid_json"
+	InvalidRequest       Code = "invalid_request"
+	MissingParameter     Code = "missing_parameter"
+	UserIDInBody         Code = "user_id_not_allowed"
+	MissingUserHeader    Code = "missing_user_header"
+	BodyTooLarge         Code = "body_too_large"
+	NotFound             Code = "not_found"
+	MethodNotAllowed     Code = "method_not_allowed"
+	ModelNotFound        Code = "model_not_found"
+	SystemPromptNotFound Code = "system_prompt_not_found"
+	ImageNotFound        Code = "image_not_found"
+	MemoryNotFound       Code = "memory_not_found"
+	InvalidImage         Code = "invalid_image"
+	UnknownSetting       Code = "unknown_setting"
+	InvalidSetting       Code = "invalid_setting"
+	InvalidQuery         Code = "invalid_query"
 
 	// Authentication and policy.
 	InvalidAPIKey     Code = "invalid_api_key"
@@ -38,6 +42,7 @@ const (
 	UpstreamError       Code = "upstream_error"
 	UpstreamBadRequest  Code = "upstream_bad_request"
 	StreamInterrupted   Code = "stream_interrupted"
+	ToolRoundLimit      Code = "tool_round_limit"
 
 	// Gateway.
 	Internal     Code = "internal_error"
@@ -76,6 +81,18 @@ var catalog = map[Code]Entry{
 	ModelNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "The model does not exist or is not served by this gateway.",
 		Remediation: "List the served models with GET /v1/models."},
+	SystemPromptNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No system prompt has that name.",
+		Remediation: "List your prompts with GET /v1/system-prompts; names are case-sensitive."},
+	ImageNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No stored image has that id.",
+		Remediation: "Upload the image with POST /v1/images and use the id it returns."},
+	MemoryNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No memory entry has that id.",
+		Remediation: "List the entries you may read with GET /v1/memory; another user's entries read as missing."},
+	InvalidImage: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The file is not a supported image.",
+		Remediation: "Send a PNG, JPEG, GIF or WebP of at most 10 MiB, as the multipart field `file` or as a raw body with its image/* Content-Type."},
 	UnknownSetting: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "That is not a tenant setting.",
 		Remediation: "GET /v1/tenant/config lists every setting; see docs/tenant-config.md."},
@@ -133,6 +150,9 @@ var catalog = map[Code]Entry{
 	JobPayloadInvalid: {Type: "api_error", Status: http.StatusInternalServerError,
 		Message:     "A background job had a payload it could not read; it was archived without retries.",
 		Remediation: "Check the producer of the task type named in the archive."},
+	ToolRoundLimit: {Type: "invalid_request_error", Status: http.StatusUnprocessableEntity,
+		Message:     "The model kept calling server-side tools past the round limit.",
+		Remediation: "Rephrase the request, opt out of stack tools with SPASS-Tools: none, or ask the operator to raise tools.max_rounds."},
 	Internal: {Type: "api_error", Status: http.StatusInternalServerError,
 		Message:     "The gateway failed unexpectedly.",
 		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},

@@ -23,6 +23,7 @@ import (
 	"spass/shared/router"
 	"spass/shared/store"
 	"spass/shared/tenantcfg"
+	"spass/shared/tools"
 	"spass/shared/web"
 )
 
@@ -36,6 +37,7 @@ type App struct {
 	Store    *store.DB
 	Settings *tenantcfg.Service
 	Billing  *billing.Service // nil when billing is disabled
+	Tools    *tools.Registry
 	// Redis is the client of REDIS_URL, nil without one (the embedded default).
 	Redis   *redis.Client
 	Started time.Time
@@ -91,6 +93,10 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	}
 	a.Chat = &chat.Service{Router: rt, FirstByte: cfg.Routing.FirstByteTimeout.Duration,
 		Response: cfg.Routing.ResponseTimeout.Duration, Settings: a.Settings}
+	if err := a.registerTools(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if !cfg.Billing.Disabled {
 		ledger := billing.NewLedger(db)
 		a.closers = append([]func(){ledger.Close}, a.closers...) // drain before the store closes
@@ -98,6 +104,43 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.Chat.Billing = a.Billing
 	}
 	return a, nil
+}
+
+// registerTools builds the stack tool registry and hands it to the tool loop.
+func (a *App) registerTools() error {
+	a.Tools = tools.NewRegistry()
+	client := &http.Client{Timeout: a.Config.Tools.Timeout.Duration}
+	for _, t := range tools.General(a.Config.Tools, client, a.ModelCards) {
+		if err := a.Tools.Add(t); err != nil {
+			return err
+		}
+	}
+	a.Chat.Tools, a.Chat.MaxRounds, a.Chat.ToolTimeout = a.Tools, a.Config.Tools.MaxRounds, a.Config.Tools.Timeout.Duration
+	return nil
+}
+
+// ModelCard is what the list_models tool tells a model about another model.
+type ModelCard struct {
+	ID            string `json:"id"`
+	Type          string `json:"type"`
+	Vision        bool   `json:"vision,omitempty"`
+	ContextWindow int    `json:"context_window,omitempty"`
+	Tiers         int    `json:"tiers"`
+}
+
+// ModelCards lists the models p's tenant may use.
+func (a *App) ModelCards(ctx context.Context, p auth.Principal) (any, error) {
+	eff, err := a.Settings.Effective(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := []ModelCard{}
+	for _, m := range a.Router.Models() {
+		if eff.ModelAllowed(m.ID) {
+			out = append(out, ModelCard{ID: m.ID, Type: m.Type, Vision: m.Vision, ContextWindow: m.ContextWindow, Tiers: len(m.Targets)})
+		}
+	}
+	return out, nil
 }
 
 // Middleware wraps a group's handler with request ids, recovery and metrics.

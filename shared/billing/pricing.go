@@ -48,3 +48,8 @@ func (p *Pricer) Price(model string, t Tokens, markupPercent float64) Cost {
 	usd *= 1 + markupPercent/100
 	return Cost{NanoUSD: int64(math.Round(usd)), NanoEUR: int64(math.Round(usd * p.eurPerUSD))}
 }
+
+// Plus returns the sum of two usages.
+func (t Tokens) Plus(o Tokens) Tokens {
+	return Tokens{Prompt: t.Prompt + o.Prompt, Completion: t.Completion + o.Completion, Cached: t.Cached + o.Cached}
+}

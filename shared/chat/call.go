@@ -17,6 +17,7 @@ import (
 	"spass/shared/auth"
 	"spass/shared/billing"
 	"spass/shared/router"
+	"spass/shared/tenantcfg"
 	"spass/shared/web"
 )
 
@@ -28,6 +29,7 @@ type call struct {
 	s     *Service
 	ctx   context.Context
 	p     auth.Principal
+	eff   *tenantcfg.Effective // nil without a settings service
 	route string
 	start time.Time
 	res   Result
@@ -66,34 +68,48 @@ func (c *call) finish(status int) {
 // buffered relays a non-streamed answer once it is complete, so a failure before it
 // can still fall back.
 func (c *call) buffered(ctx context.Context, t router.Target, path string, body []byte, w http.ResponseWriter) error {
-	actx, cancel := context.WithTimeout(ctx, c.s.Response)
-	defer cancel()
-	resp, err := t.Backend.Post(actx, path, body, false)
+	out, err := c.fetch(ctx, t, path, body)
 	if err != nil {
-		return transportFailure(ctx, actx, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return statusFailure(resp)
-	}
-	out, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return transportFailure(ctx, actx, err)
-	}
-	if !gjson.ValidBytes(out) {
-		return &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
+		return err
 	}
 	c.res.Usage = parseUsage(gjson.GetBytes(out, "usage"))
 	if c.cacheKey != "" {
 		c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 	}
 	c.finish(http.StatusOK)
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	setServedHeaders(w, t, c.res.Fallbacks)
+	writeJSON(w, t, c.res.Fallbacks, out)
+	return nil
+}
+
+// fetch posts body and returns the backend's complete JSON answer, or a
+// *router.Failure that lets the next tier try.
+func (c *call) fetch(ctx context.Context, t router.Target, path string, body []byte) ([]byte, error) {
+	actx, cancel := context.WithTimeout(ctx, c.s.Response)
+	defer cancel()
+	resp, err := t.Backend.Post(actx, path, body, false)
+	if err != nil {
+		return nil, transportFailure(ctx, actx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusFailure(resp)
+	}
+	out, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, transportFailure(ctx, actx, err)
+	}
+	if !gjson.ValidBytes(out) {
+		return nil, &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
+	}
+	return out, nil
+}
+
+// writeJSON sends a complete answer with the served-by headers.
+func writeJSON(w http.ResponseWriter, t router.Target, fallbacks int, out []byte) {
+	w.Header()["Content-Type"] = []string{"application/json"}
+	setServedHeaders(w, t, fallbacks)
 	w.WriteHeader(http.StatusOK)
 	w.Write(out) // a failed write means the client left; the answer was served
-	return nil
 }
 
 // transportFailure classifies an error talking to the backend.

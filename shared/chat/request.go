@@ -24,6 +24,8 @@ type Request struct {
 	// IncludeUsage is what the client asked for; the gateway always asks upstream.
 	IncludeUsage bool
 	Needs        []backend.Capability
+	// StackTools is the SPASS-Tools header: "none", a list of tool names, or empty.
+	StackTools string
 }
 
 // ParseChat validates a /v1/chat/completions body without re-encoding it.

@@ -13,6 +13,7 @@ import (
 	"spass/shared/billing"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
+	"spass/shared/tools"
 )
 
 // Response headers that say how a request was served.
@@ -74,40 +75,58 @@ type Service struct {
 	Limiter Limiter
 	// Cache serves repeated deterministic requests; nil disables it.
 	Cache Cache
+	// Tools are the server-side stack tools; nil disables the tool loop.
+	Tools *tools.Registry
+	// MaxRounds bounds the tool loop.
+	MaxRounds int
+	// ToolTimeout bounds one tool execution.
+	ToolTimeout time.Duration
+	// Prompts resolves SPASS-System-Prompt; Images resolves spass://images/ refs.
+	Prompts Prompts
+	Images  Images
 }
 
 // Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
 // returns what happened. An error is returned only when nothing was written yet.
+// When the tenant allows stack tools, the tool loop runs them server-side.
 func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, w http.ResponseWriter) (Result, error) {
-	return s.serve(ctx, p, "chat", req.Model, "chat", req.Needs, int64(len(req.Raw)), w,
-		func(ctx context.Context, c *call, t router.Target) error {
-			body, err := upstreamBody(req.Raw, req.Model, t.Model, req.Stream && !req.IncludeUsage)
-			if err != nil {
-				return apierr.E(apierr.Internal, "", err)
+	return s.serve(ctx, p, "chat", req.Model, "chat", int64(len(req.Raw)), w, cacheable(req),
+		func(ctx context.Context, c *call, m *router.Model) error {
+			if stack := s.stackTools(c, req); len(stack) > 0 {
+				return c.toolLoop(ctx, m, req, stack, w)
 			}
-			if req.Stream {
-				return c.stream(ctx, t, body, req.IncludeUsage, w)
-			}
-			return c.buffered(ctx, t, "/chat/completions", body, w)
-		}, cacheable(req))
+			return c.routed(ctx, m, req.Needs, w, func(ctx context.Context, t router.Target) error {
+				body, err := upstreamBody(req.Raw, req.Model, t.Model, req.Stream && !req.IncludeUsage)
+				if err != nil {
+					return apierr.E(apierr.Internal, "", err)
+				}
+				if req.Stream {
+					return c.stream(ctx, t, body, req.IncludeUsage, w)
+				}
+				return c.buffered(ctx, t, "/chat/completions", body, w)
+			})
+		})
 }
 
 // Embed serves /v1/embeddings.
 func (s *Service) Embed(ctx context.Context, p auth.Principal, req *EmbeddingsRequest, w http.ResponseWriter) (Result, error) {
-	return s.serve(ctx, p, "embeddings", req.Model, "embedding", []backend.Capability{backend.Embeddings}, int64(len(req.Raw)), w,
-		func(ctx context.Context, c *call, t router.Target) error {
-			body, err := upstreamBody(req.Raw, req.Model, t.Model, false)
-			if err != nil {
-				return apierr.E(apierr.Internal, "", err)
-			}
-			return c.buffered(ctx, t, "/embeddings", body, w)
-		}, nil)
+	return s.serve(ctx, p, "embeddings", req.Model, "embedding", int64(len(req.Raw)), w, nil,
+		func(ctx context.Context, c *call, m *router.Model) error {
+			return c.routed(ctx, m, []backend.Capability{backend.Embeddings}, w, func(ctx context.Context, t router.Target) error {
+				body, err := upstreamBody(req.Raw, req.Model, t.Model, false)
+				if err != nil {
+					return apierr.E(apierr.Internal, "", err)
+				}
+				return c.buffered(ctx, t, "/embeddings", body, w)
+			})
+		})
 }
 
-// serve is the pipeline both routes share: model lookup, tenant policy, rate
-// limits, the tier chain with fallback, and billing.
-func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, modelType string, needs []backend.Capability,
-	size int64, w http.ResponseWriter, try func(context.Context, *call, router.Target) error, raw []byte) (Result, error) {
+// serve is the pipeline every route shares: model lookup, tenant policy, rate
+// limits, the response cache, then run (one routed call or the tool loop), and
+// billing of a request that failed before anything was written.
+func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, modelType string, size int64,
+	w http.ResponseWriter, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
 	m := s.Router.Model(model)
 	if m == nil || m.Type != modelType {
 		return Result{Model: model}, modelNotFound(model)
@@ -122,7 +141,7 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 			return Result{Model: model}, apierr.P(apierr.ModelNotAllowed, "model", fmt.Sprintf("Your tenant may not use the model %q.", model))
 		}
 	}
-	c := &call{s: s, ctx: ctx, p: p, route: route, start: time.Now(), res: Result{Model: model}, promptBytes: size}
+	c := &call{s: s, ctx: ctx, p: p, eff: eff, route: route, start: time.Now(), res: Result{Model: model}, promptBytes: size}
 	if s.Limiter != nil && eff != nil {
 		done, err := s.Limiter.Admit(ctx, p, eff, w.Header())
 		if err != nil {
@@ -138,19 +157,26 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 		}
 		w.Header()[HeaderCache] = []string{"miss"}
 	}
-	served, err := s.Router.Do(ctx, m, needs, func(ctx context.Context, t router.Target, fallbacks int) error {
-		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks
-		return try(ctx, c, t)
-	})
-	c.res.Fallbacks = served.Fallbacks
-	setFallbackHeader(w, served.Fallbacks)
+	err := run(ctx, c, m)
 	if err != nil {
-		if served.Target.Backend == nil {
-			c.res.Backend, c.res.Tier = "", 0
-		}
 		c.finish(apierr.From(err).Status())
 	}
 	return c.res, err
+}
+
+// routed sends one upstream exchange along the model's tier chain.
+func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capability, w http.ResponseWriter,
+	try func(context.Context, router.Target) error) error {
+	served, err := c.s.Router.Do(ctx, m, needs, func(ctx context.Context, t router.Target, fallbacks int) error {
+		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks
+		return try(ctx, t)
+	})
+	c.res.Fallbacks = served.Fallbacks
+	setFallbackHeader(w, served.Fallbacks)
+	if err != nil && served.Target.Backend == nil {
+		c.res.Backend, c.res.Tier = "", 0
+	}
+	return err
 }
 
 func modelNotFound(id string) error {

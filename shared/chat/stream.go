@@ -53,27 +53,7 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 	}
 	tm.reset()
 
-	// Commit: from here on the client has the answer's first byte.
-	h := w.Header()
-	h["Content-Type"] = []string{"text/event-stream"}
-	h["Cache-Control"] = []string{"no-cache"}
-	h["X-Accel-Buffering"] = []string{"no"}
-	setServedHeaders(w, t, c.res.Fallbacks)
-	rc := http.NewResponseController(w)
-	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
-	w.WriteHeader(http.StatusOK)
-
-	out := bufio.NewWriterSize(w, 4096)
-	relay := func(data []byte) error {
-		out.Write(dataPrefix)
-		out.WriteByte(' ')
-		out.Write(data)
-		out.Write(eventEnd)
-		if err := out.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
+	relay := commitSSE(w, t, c.res.Fallbacks)
 	var last []byte
 	data := first
 	for {
@@ -107,6 +87,30 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 			return c.afterEOF(ctx, tm, err, last, relay)
 		}
 		tm.reset()
+	}
+}
+
+// commitSSE sends the stream's headers (from here on the client has the answer's
+// first byte) and returns a function that writes and flushes one event.
+func commitSSE(w http.ResponseWriter, t router.Target, fallbacks int) func([]byte) error {
+	h := w.Header()
+	h["Content-Type"] = []string{"text/event-stream"}
+	h["Cache-Control"] = []string{"no-cache"}
+	h["X-Accel-Buffering"] = []string{"no"}
+	setServedHeaders(w, t, fallbacks)
+	rc := http.NewResponseController(w)
+	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
+	w.WriteHeader(http.StatusOK)
+	out := bufio.NewWriterSize(w, 4096)
+	return func(data []byte) error {
+		out.Write(dataPrefix)
+		out.WriteByte(' ')
+		out.Write(data)
+		out.Write(eventEnd)
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		return rc.Flush()
 	}
 }
 

@@ -1,0 +1,315 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"spass/shared/apierr"
+	"spass/shared/backend"
+	"spass/shared/billing"
+	"spass/shared/router"
+	"spass/shared/tenantcfg"
+	"spass/shared/tools"
+	"spass/shared/web"
+)
+
+// HeaderTools lets a request choose the stack tools: "none", or a comma-separated
+// list of tool names (default: every tool the tenant allows).
+const HeaderTools = "SPASS-Tools"
+
+// toolCall is one assembled tool call of a model turn.
+type toolCall struct {
+	ID, Name string
+	Args     strings.Builder
+}
+
+// loop is the state of one request's tool loop.
+type loop struct {
+	req      *Request
+	stack    map[string]bool
+	toolsArr []byte   // caller tools + stack tool definitions
+	extra    [][]byte // messages the loop appended: assistant turns and tool results
+	total    Usage    // usage of every round, reported to the client
+}
+
+// stackTools picks the stack tools to inject: allowed by the tenant's allowlist and
+// the caller's role, not shadowed by a caller tool of the same name, and not opted
+// out with tool_choice "none", a forced caller function or the SPASS-Tools header.
+func (s *Service) stackTools(c *call, req *Request) []*tools.Tool {
+	if s.Tools == nil || c.eff == nil || strings.EqualFold(req.StackTools, "none") {
+		return nil
+	}
+	f := gjson.GetManyBytes(req.Raw, "tool_choice", "tools.#.function.name")
+	caller := map[string]bool{}
+	for _, n := range f[1].Array() {
+		caller[n.Str] = true
+	}
+	if f[0].Str == "none" || caller[f[0].Get("function.name").Str] {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(req.StackTools, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var out []*tools.Tool
+	for _, t := range s.Tools.List() {
+		if !caller[t.Name] && (len(want) == 0 || want[t.Name]) && t.Permits(c.p) && c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// toolLoop runs model turns until one calls no stack tool, executing the stack tools
+// server-side in between. Every turn that ran tools is billed as a sub-call; the
+// final turn is the request's own ledger row.
+func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack []*tools.Tool, w http.ResponseWriter) error {
+	l := &loop{req: req, stack: map[string]bool{}}
+	defs := make([]json.RawMessage, 0, len(stack))
+	for _, t := range stack {
+		l.stack[t.Name] = true
+		d, _ := json.Marshal(map[string]any{"type": "function", "function": map[string]any{
+			"name": t.Name, "description": t.Description, "parameters": t.Parameters}})
+		defs = append(defs, d)
+	}
+	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), defs)
+	needs := req.Needs
+	if !containsCap(needs, backend.Tools) {
+		needs = append(append([]backend.Capability(nil), needs...), backend.Tools)
+	}
+	if req.Stream {
+		return c.toolStream(ctx, m, l, needs, w)
+	}
+	for round := 1; ; round++ {
+		var out []byte
+		var served router.Target
+		err := c.routed(ctx, m, needs, w, func(ctx context.Context, t router.Target) error {
+			body, err := l.body(t, false)
+			if err != nil {
+				return err
+			}
+			served = t
+			out, err = c.fetch(ctx, t, "/chat/completions", body)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		u := parseUsage(gjson.GetBytes(out, "usage"))
+		l.total = l.total.Plus(u)
+		msg := gjson.GetBytes(out, "choices.0.message")
+		calls := callsOf(msg.Get("tool_calls"))
+		stackCalls := l.stackCalls(calls)
+		if len(stackCalls) == 0 {
+			c.res.Usage = u
+			if round > 1 {
+				out = withUsage(out, "usage", l.total)
+			}
+			c.finish(http.StatusOK)
+			writeJSON(w, served, c.res.Fallbacks, out)
+			return nil
+		}
+		if err := c.nextRound(ctx, l, round, u, msg.Get("content").Str, stackCalls); err != nil {
+			return err
+		}
+	}
+}
+
+// nextRound bills a tool round, checks the round limit and runs the stack tools.
+func (c *call) nextRound(ctx context.Context, l *loop, round int, u Usage, content string, calls []*toolCall) error {
+	if round > c.s.MaxRounds {
+		c.res.Usage = u
+		return apierr.E(apierr.ToolRoundLimit, fmt.Sprintf("The model still called server-side tools after %d rounds.", c.s.MaxRounds), nil)
+	}
+	c.billRound(round, u)
+	l.extra = append(l.extra, assistantTurn(content, calls))
+	l.extra = append(l.extra, c.runTools(ctx, calls)...)
+	return nil
+}
+
+// stackCalls returns the calls of stack tools. In a turn that mixes stack and caller
+// tools, the caller's calls are dropped: the stack results go back to the model,
+// which re-issues the caller's call in a later turn that reaches the client.
+func (l *loop) stackCalls(calls []*toolCall) []*toolCall {
+	var out []*toolCall
+	for _, tc := range calls {
+		if l.stack[tc.Name] {
+			out = append(out, tc)
+		}
+	}
+	return out
+}
+
+// body builds a round's upstream request from the client's body.
+func (l *loop) body(t router.Target, stream bool) ([]byte, error) {
+	b, err := sjson.SetRawBytes(l.req.Raw, "messages", l.messages())
+	if err == nil {
+		b, err = sjson.SetRawBytes(b, "tools", l.toolsArr)
+	}
+	if err == nil && t.Model != l.req.Model {
+		b, err = sjson.SetBytes(b, "model", t.Model)
+	}
+	if err == nil {
+		b, err = sjson.SetBytes(b, "stream", stream)
+	}
+	if err == nil && stream {
+		b, err = sjson.SetBytes(b, "stream_options.include_usage", true)
+	} else if err == nil {
+		b, err = sjson.DeleteBytes(b, "stream_options")
+	}
+	if err != nil {
+		return nil, apierr.E(apierr.Internal, "", err)
+	}
+	return b, nil
+}
+
+// messages is the client's messages followed by what the loop appended.
+func (l *loop) messages() []byte {
+	orig := bytes.TrimSpace([]byte(gjson.GetBytes(l.req.Raw, "messages").Raw))
+	if len(l.extra) == 0 {
+		return orig
+	}
+	var b bytes.Buffer
+	b.Write(orig[:len(orig)-1])
+	for _, m := range l.extra {
+		b.WriteByte(',')
+		b.Write(m)
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// runTools executes the calls concurrently, each bounded by the tool timeout, and
+// returns the tool messages in call order. Failures become tool errors the model reads.
+func (c *call) runTools(ctx context.Context, calls []*toolCall) [][]byte {
+	out := make([][]byte, len(calls))
+	var wg sync.WaitGroup
+	for i, tc := range calls {
+		wg.Go(func() {
+			tctx, cancel := context.WithTimeout(ctx, c.s.ToolTimeout)
+			defer cancel()
+			res, err := c.s.Tools.Run(tctx, c.p, tc.Name, json.RawMessage(tc.Args.String()))
+			if err != nil {
+				res = map[string]any{"error": err}
+			}
+			content, _ := json.Marshal(res)
+			out[i], _ = json.Marshal(map[string]string{"role": "tool", "tool_call_id": tc.ID, "content": string(content)})
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// billRound writes a tool round's ledger row, linked to the request.
+func (c *call) billRound(round int, u Usage) {
+	if c.s.Billing == nil {
+		return
+	}
+	parent := web.TraceFrom(c.ctx).ID()
+	e := billing.Entry{Tenant: c.p.Tenant, User: c.p.User, RequestID: fmt.Sprintf("%s-r%d", parent, round), ParentRequestID: parent,
+		Route: "chat.tool_round", Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: u,
+		Status: http.StatusOK, Latency: time.Since(c.start)}
+	if err := c.s.Billing.Bill(context.WithoutCancel(c.ctx), e); err != nil {
+		slog.Error("billing a tool round failed", "request_id", parent, "err", err)
+	}
+}
+
+func assistantTurn(content string, calls []*toolCall) []byte {
+	type fn struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	}
+	type tc struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Function fn     `json:"function"`
+	}
+	msg := struct {
+		Role      string  `json:"role"`
+		Content   *string `json:"content"`
+		ToolCalls []tc    `json:"tool_calls"`
+	}{Role: "assistant"}
+	if content != "" {
+		msg.Content = &content
+	}
+	for _, c := range calls {
+		args := c.Args.String()
+		if args == "" {
+			args = "{}"
+		}
+		msg.ToolCalls = append(msg.ToolCalls, tc{ID: c.ID, Type: "function", Function: fn{Name: c.Name, Arguments: args}})
+	}
+	b, _ := json.Marshal(msg)
+	return b
+}
+
+// callsOf reads a non-streamed message's tool_calls; object-typed arguments (some
+// backends send them) are kept as their JSON text.
+func callsOf(arr gjson.Result) []*toolCall {
+	var out []*toolCall
+	arr.ForEach(func(_, v gjson.Result) bool {
+		tc := &toolCall{ID: v.Get("id").Str, Name: v.Get("function.name").Str}
+		if a := v.Get("function.arguments"); a.Type == gjson.String {
+			tc.Args.WriteString(a.Str)
+		} else {
+			tc.Args.WriteString(a.Raw)
+		}
+		out = append(out, tc)
+		return true
+	})
+	return out
+}
+
+func mergeTools(caller gjson.Result, defs []json.RawMessage) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	n := 0
+	caller.ForEach(func(_, v gjson.Result) bool {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(v.Raw)
+		n++
+		return true
+	})
+	for _, d := range defs {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(d)
+		n++
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// withUsage replaces the usage object at path with the loop's total.
+func withUsage(b []byte, path string, u Usage) []byte {
+	for k, v := range map[string]int64{"prompt_tokens": u.Prompt, "completion_tokens": u.Completion, "total_tokens": u.Prompt + u.Completion} {
+		if nb, err := sjson.SetBytes(b, path+"."+k, v); err == nil {
+			b = nb
+		}
+	}
+	return b
+}
+
+func containsCap(cs []backend.Capability, c backend.Capability) bool {
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,196 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"spass/shared/apierr"
+	"spass/shared/backend"
+	"spass/shared/router"
+)
+
+// round is what one streamed model turn produced.
+type round struct {
+	calls      map[int]*toolCall
+	order      []int
+	held       [][]byte // events not yet shown: undecided start, tool-call deltas, finish
+	content    strings.Builder
+	usage      Usage
+	usageChunk []byte
+	aborted    bool // the stream was ended in-band with an error event
+}
+
+// sse is the client's committed event stream, nil until the first visible token.
+type sse struct {
+	relay func([]byte) error
+}
+
+// toolStream is the tool loop for a client that asked for a stream: each turn is
+// streamed from the backend; text is relayed live as soon as a turn turns out to be
+// an answer, while tool-call deltas are held until the turn ends, so stack-tool
+// turns stay invisible and the client sees one normal OpenAI stream.
+func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs []backend.Capability, w http.ResponseWriter) error {
+	var out *sse
+	var served router.Target
+	for n := 1; ; n++ {
+		var r round
+		err := c.routed(ctx, m, needs, w, func(ctx context.Context, t router.Target) error {
+			body, err := l.body(t, true)
+			if err != nil {
+				return err
+			}
+			served = t
+			return c.streamRound(ctx, t, body, l, &r, &out, w)
+		})
+		if err != nil {
+			if out != nil {
+				return c.endWithError(out.relay, apierr.From(err))
+			}
+			return err
+		}
+		if r.aborted {
+			return nil
+		}
+		l.total = l.total.Plus(r.usage)
+		calls := make([]*toolCall, 0, len(r.order))
+		for _, i := range r.order {
+			calls = append(calls, r.calls[i])
+		}
+		stackCalls := l.stackCalls(calls)
+		if len(stackCalls) == 0 {
+			c.res.Usage = r.usage
+			if out == nil {
+				out = &sse{relay: commitSSE(w, served, c.res.Fallbacks)}
+			}
+			for _, e := range r.held {
+				out.relay(e)
+			}
+			if l.req.IncludeUsage && r.usageChunk != nil {
+				out.relay(withUsage(r.usageChunk, "usage", l.total))
+			}
+			c.finish(http.StatusOK)
+			out.relay(doneMarker)
+			return nil
+		}
+		if err := c.nextRound(ctx, l, n, r.usage, r.content.String(), stackCalls); err != nil {
+			if out != nil {
+				return c.endWithError(out.relay, apierr.From(err))
+			}
+			return err
+		}
+	}
+}
+
+// streamRound reads one streamed turn. Before the client stream is committed any
+// failure falls back to the next tier; after it, failures end the stream in-band.
+func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l *loop, r *round, out **sse, w http.ResponseWriter) error {
+	*r = round{calls: map[int]*toolCall{}}
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tm := newTimer(c.s.FirstByte, cancel)
+	defer tm.stop()
+	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
+	if err != nil {
+		return streamFailure(ctx, tm, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return statusFailure(resp)
+	}
+	rd := newEventReader(resp.Body)
+	answering := *out != nil
+	for {
+		data, err := rd.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) && r.finished() {
+				return nil
+			}
+			if *out == nil {
+				return streamFailure(ctx, tm, errors.Join(err, errors.New("stream ended early")))
+			}
+			r.aborted = true
+			return c.endWithError((*out).relay, apierr.E(apierr.StreamInterrupted, "", err))
+		}
+		tm.reset()
+		if string(data) == "[DONE]" {
+			return nil
+		}
+		f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
+		switch {
+		case f[5].Exists():
+			if *out == nil {
+				return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
+			}
+			r.aborted = true
+			return c.endWithError((*out).relay, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
+		case f[1].IsObject() && len(f[0].Array()) == 0:
+			r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
+		case f[3].IsArray():
+			r.addCalls(f[3])
+			r.held = append(r.held, append([]byte(nil), data...))
+		case f[4].Type == gjson.String:
+			r.held = append(r.held, append([]byte(nil), data...))
+		case f[2].Str != "" && len(r.calls) == 0:
+			r.content.WriteString(f[2].Str)
+			if !answering { // the turn is an answer: commit and show what was held
+				if *out == nil {
+					*out = &sse{relay: commitSSE(w, t, c.res.Fallbacks)}
+				}
+				for _, e := range r.held {
+					(*out).relay(e)
+				}
+				r.held, answering = nil, true
+			}
+			if err := (*out).relay(data); err != nil {
+				return ctx.Err() // the client left
+			}
+		default:
+			if answering {
+				(*out).relay(data)
+			} else {
+				r.held = append(r.held, append([]byte(nil), data...))
+			}
+		}
+	}
+}
+
+// addCalls assembles streamed tool-call fragments by index, tolerating names that
+// arrive late, arguments in the first fragment and object-typed arguments.
+func (r *round) addCalls(deltas gjson.Result) {
+	deltas.ForEach(func(_, d gjson.Result) bool {
+		i := int(d.Get("index").Int())
+		tc := r.calls[i]
+		if tc == nil {
+			tc = &toolCall{}
+			r.calls[i] = tc
+			r.order = append(r.order, i)
+		}
+		if id := d.Get("id").Str; id != "" {
+			tc.ID = id
+		}
+		if n := d.Get("function.name").Str; n != "" {
+			tc.Name = n
+		}
+		if a := d.Get("function.arguments"); a.Type == gjson.String {
+			tc.Args.WriteString(a.Str)
+		} else if a.Exists() && a.Type != gjson.Null {
+			tc.Args.WriteString(a.Raw)
+		}
+		return true
+	})
+}
+
+// finished reports whether the turn ended properly (finish chunk seen).
+func (r *round) finished() bool {
+	for _, e := range r.held {
+		if gjson.GetBytes(e, "choices.0.finish_reason").Type == gjson.String {
+			return true
+		}
+	}
+	return r.usageChunk != nil
+}
