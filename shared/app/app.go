@@ -20,6 +20,8 @@ import (
 	"spass/shared/config"
 	"spass/shared/jobs"
 	"spass/shared/metrics"
+	"spass/shared/ratelimit"
+	"spass/shared/respcache"
 	"spass/shared/router"
 	"spass/shared/store"
 	"spass/shared/tenantcfg"
@@ -38,6 +40,8 @@ type App struct {
 	Settings *tenantcfg.Service
 	Billing  *billing.Service // nil when billing is disabled
 	Tools    *tools.Registry
+	// RateLimit enforces per-tenant and per-user limits (in Redis with REDIS_URL).
+	RateLimit *ratelimit.Limiter
 	// Redis is the client of REDIS_URL, nil without one (the embedded default).
 	Redis   *redis.Client
 	Started time.Time
@@ -75,7 +79,8 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 			a.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
+		opt.ContextTimeoutEnabled = true
 		a.Redis = redis.NewClient(opt)
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
@@ -93,6 +98,9 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	}
 	a.Chat = &chat.Service{Router: rt, FirstByte: cfg.Routing.FirstByteTimeout.Duration,
 		Response: cfg.Routing.ResponseTimeout.Duration, Settings: a.Settings}
+	a.RateLimit = ratelimit.New(a.Redis)
+	a.Chat.Limiter = a.RateLimit
+	a.Chat.Cache = respcache.New(a.Redis)
 	if err := a.registerTools(); err != nil {
 		a.Close()
 		return nil, err

@@ -147,7 +147,8 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 		if err != nil {
 			return c.res, err
 		}
-		defer func() { done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
+		// Token accounting happens after the answer, off the response path.
+		defer func() { go done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
 	}
 	if raw != nil && s.Cache != nil && eff != nil && eff.Bool(tenantcfg.CacheEnabled) {
 		c.cacheKey = cacheKey(p.Tenant, raw)

@@ -116,6 +116,8 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 			c.res.Usage = u
 			if round > 1 {
 				out = withUsage(out, "usage", l.total)
+			} else if c.cacheKey != "" { // no tool ran, so the answer depends on the body alone
+				c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 			}
 			c.finish(http.StatusOK)
 			writeJSON(w, served, c.res.Fallbacks, out)

@@ -48,6 +48,11 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 			return c.streamRound(ctx, t, body, l, &r, &out, w)
 		})
 		if err != nil {
+			if errors.Is(err, context.Canceled) && out != nil { // the client left mid-answer
+				c.res.Interrupted = true
+				c.finish(apierr.Lookup(apierr.ClientClosed).Status)
+				return nil
+			}
 			if out != nil {
 				return c.endWithError(out.relay, apierr.From(err))
 			}
@@ -110,6 +115,9 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			if errors.Is(err, io.EOF) && r.finished() {
 				return nil
 			}
+			if ctx.Err() != nil {
+				return ctx.Err() // the client left
+			}
 			if *out == nil {
 				return streamFailure(ctx, tm, errors.Join(err, errors.New("stream ended early")))
 			}
@@ -147,8 +155,9 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 				r.held, answering = nil, true
 			}
 			if err := (*out).relay(data); err != nil {
-				return ctx.Err() // the client left
+				return context.Canceled // the client left
 			}
+			c.chunks++
 		default:
 			if answering {
 				(*out).relay(data)
