@@ -21,7 +21,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	if !c.Embedded || c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" {
 		t.Fatalf("got embedded=%v addr=%s data=%s", c.Embedded, c.Addr, c.DataDir)
 	}
-	if len(c.Backends) != 1 || c.Backends[0].Kind != "simulator" || len(c.Models) != 3 {
+	if len(c.Backends) != 1 || c.Backends[0].Kind != "simulator" || len(c.Models) != 4 {
 		t.Fatalf("backends %+v models %d", c.Backends, len(c.Models))
 	}
 }

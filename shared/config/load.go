@@ -96,6 +96,7 @@ var SimulatorModels = []Model{
 	{ID: "sim-chat", Type: "chat", ContextWindow: 32768},
 	{ID: "sim-vision", Type: "chat", Vision: true, ContextWindow: 32768},
 	{ID: "sim-embed", Type: "embedding", ContextWindow: 8192},
+	{ID: "sim-image", Type: "image"},
 }
 
 // embed fills in the embedded default: one simulator backend serving SimulatorModels.
