@@ -18,6 +18,11 @@ var Routes = []string{
 	"GET /v1/models",
 	"GET /v1/models/{model}",
 	"GET /v1/info",
+	"POST /v1/images/generations",
+	"POST /v1/images",
+	"GET /v1/images",
+	// GET and DELETE, dispatched by the handler: see imageByID.
+	"/v1/images/{id}",
 }
 
 // New returns the handler for the /v1 OpenAI-compatible group.
@@ -28,6 +33,10 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /v1/models", a.Auth.Require(web.Handle(listModels(a))))
 	mux.Handle("GET /v1/models/{model}", a.Auth.Require(web.Handle(getModel(a))))
 	mux.Handle("GET /v1/info", a.Auth.Require(web.Handle(info(a))))
+	mux.Handle("POST /v1/images/generations", a.Auth.RequireUser(web.Handle(generateImages(a.Chat))))
+	mux.Handle("POST /v1/images", a.Auth.RequireUser(web.Handle(uploadImage(a.Store))))
+	mux.Handle("GET /v1/images", a.Auth.RequireUser(web.Handle(listImages(a.Store))))
+	mux.Handle("/v1/images/{id}", a.Auth.RequireUser(web.Handle(imageByID(a.Store))))
 	return a.Middleware(mux)
 }
 
@@ -40,6 +49,10 @@ func chatCompletions(c *chat.Service) web.HandlerFunc {
 		}
 		req, err := chat.ParseChat(body)
 		if err != nil {
+			return err
+		}
+		req.StackTools = r.Header.Get(chat.HeaderTools)
+		if err := c.Prepare(r.Context(), auth.From(r.Context()), req, r.Header.Get(chat.HeaderSystemPrompt)); err != nil {
 			return err
 		}
 		res, err := c.Complete(r.Context(), auth.From(r.Context()), req, w)

@@ -21,6 +21,16 @@ var Routes = []string{
 	"DELETE /v1/tenant/config",
 	"DELETE /v1/tenant/config/{key}",
 	"GET /v1/billing/usage",
+	"POST /v1/memory",
+	"GET /v1/memory",
+	"GET /v1/memory/{id}",
+	"PUT /v1/memory/{id}",
+	"DELETE /v1/memory/{id}",
+	"POST /v1/system-prompts",
+	"GET /v1/system-prompts",
+	"GET /v1/system-prompts/{name}",
+	"PUT /v1/system-prompts/{name}",
+	"DELETE /v1/system-prompts/{name}",
 }
 
 // New returns the handler for the tenant group.
@@ -31,6 +41,16 @@ func New(a *app.App) http.Handler {
 	mux.Handle("DELETE /v1/tenant/config", a.Auth.Require(web.Handle(deleteConfig(a.Settings))))
 	mux.Handle("DELETE /v1/tenant/config/{key}", a.Auth.Require(web.Handle(deleteConfig(a.Settings))))
 	mux.Handle("GET /v1/billing/usage", a.Auth.Require(web.Handle(usage(a))))
+	mux.Handle("POST /v1/memory", a.Auth.RequireUser(web.Handle(saveMemory(a.Store))))
+	mux.Handle("GET /v1/memory", a.Auth.RequireUser(web.Handle(listMemory(a.Store))))
+	mux.Handle("GET /v1/memory/{id}", a.Auth.RequireUser(web.Handle(getMemory(a.Store))))
+	mux.Handle("PUT /v1/memory/{id}", a.Auth.RequireUser(web.Handle(updateMemory(a.Store))))
+	mux.Handle("DELETE /v1/memory/{id}", a.Auth.RequireUser(web.Handle(deleteMemory(a.Store))))
+	mux.Handle("POST /v1/system-prompts", a.Auth.RequireUser(web.Handle(createPrompt(a.Store))))
+	mux.Handle("GET /v1/system-prompts", a.Auth.RequireUser(web.Handle(listPrompts(a.Store))))
+	mux.Handle("GET /v1/system-prompts/{name}", a.Auth.RequireUser(web.Handle(getPrompt(a.Store))))
+	mux.Handle("PUT /v1/system-prompts/{name}", a.Auth.RequireUser(web.Handle(updatePrompt(a.Store))))
+	mux.Handle("DELETE /v1/system-prompts/{name}", a.Auth.RequireUser(web.Handle(deletePrompt(a.Store))))
 	return a.Middleware(mux)
 }
 

@@ -36,6 +36,7 @@ models:
   - {id: sim-chat, context_window: 32768, chain: [{backend: sim}]}
   - {id: sim-vision, vision: true, chain: [{backend: sim}]}
   - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
+  - {id: sim-image, type: image, chain: [{backend: sim}]}
 `
 
 // Setup describes a test gateway.

@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	a.RateLimit = ratelimit.New(a.Redis)
 	a.Chat.Limiter = a.RateLimit
 	a.Chat.Cache = respcache.New(a.Redis)
+	a.Chat.Images, a.Chat.Prompts = db, db
 	if err := a.registerTools(); err != nil {
 		a.Close()
 		return nil, err
@@ -118,13 +119,30 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 func (a *App) registerTools() error {
 	a.Tools = tools.NewRegistry()
 	client := &http.Client{Timeout: a.Config.Tools.Timeout.Duration}
-	for _, t := range tools.General(a.Config.Tools, client, a.ModelCards) {
+	all := tools.General(a.Config.Tools, client, a.ModelCards)
+	all = append(all, tools.Memory(a.Store)...)
+	all = append(all, tools.ImageGen(a.generateImages))
+	for _, t := range all {
 		if err := a.Tools.Add(t); err != nil {
 			return err
 		}
 	}
 	a.Chat.Tools, a.Chat.MaxRounds, a.Chat.ToolTimeout = a.Tools, a.Config.Tools.MaxRounds, a.Config.Tools.Timeout.Duration
 	return nil
+}
+
+// generateImages is the image_gen tool's way into the image pipeline: images are
+// stored, billed as a sub-call of the chat request, and returned as references.
+func (a *App) generateImages(ctx context.Context, p auth.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
+	res, err := a.Chat.GenerateImages(ctx, p, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, nil)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]tools.ImageRef, len(res.Images))
+	for i, img := range res.Images {
+		refs[i] = tools.ImageRef{ID: img.Image.ID, URL: "/v1/images/" + img.Image.ID, Width: img.Image.Width, Height: img.Image.Height, RevisedPrompt: img.RevisedPrompt}
+	}
+	return refs, nil
 }
 
 // ModelCard is what the list_models tool tells a model about another model.

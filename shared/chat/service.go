@@ -147,8 +147,8 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 		if err != nil {
 			return c.res, err
 		}
-		// Token accounting happens after the answer, off the response path.
-		defer func() { go done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
+		// Counted after the answer was written: the client already has its bytes.
+		defer func() { done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
 	}
 	if raw != nil && s.Cache != nil && eff != nil && eff.Bool(tenantcfg.CacheEnabled) {
 		c.cacheKey = cacheKey(p.Tenant, raw)

@@ -1,0 +1,377 @@
+package tools
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"spass/shared/auth"
+	"spass/shared/config"
+)
+
+// Memory scopes: an end user's own notes, the tenant's shared notes, and an agent's.
+const (
+	ScopeUser   = "user"
+	ScopeTenant = "tenant"
+	ScopeAgent  = "agent"
+)
+
+// Limits of one memory entry. Content is bounded so a recall cannot flood the
+// model's context, and keys and tags so listings stay readable.
+const (
+	MaxMemoryContent = 16 << 10
+	MaxMemoryKey     = 128
+	MaxMemoryTags    = 16
+	MaxMemoryTag     = 64
+)
+
+// MemoryEntry is one remembered item. Owner is the end user (scope user), "" (scope
+// tenant) or the agent's name (scope agent); Key is unique per tenant, scope and
+// owner. Times are unix milliseconds.
+type MemoryEntry struct {
+	ID, Scope, Owner, Key, Content string
+	Tags                           []string
+	CreatedAt, UpdatedAt           int64
+}
+
+// MemoryPlace is one scope's memory: the scope and its owner, or every owner of the
+// scope when AnyOwner is set (all agents).
+type MemoryPlace struct {
+	Scope, Owner string
+	AnyOwner     bool
+}
+
+// MemoryQuery selects entries from some places, newest first. Text is a
+// case-insensitive substring of the key or the content; Key an exact key.
+type MemoryQuery struct {
+	Places    []MemoryPlace
+	Text, Key string
+	Limit     int
+}
+
+// MemorySummary is what one place holds: its entry count and its newest keys.
+type MemorySummary struct {
+	MemoryPlace
+	Count int
+	Keys  []string
+}
+
+// MemoryStore is what the memory tools and /v1/memory need from storage;
+// *store.DB implements it. Every method is scoped by tenant. SaveMemory upserts by
+// (scope, owner, key), generating a key when it is empty, keeps the stored tags when
+// e.Tags is nil, and reports whether it created the entry.
+type MemoryStore interface {
+	SaveMemory(ctx context.Context, tenant string, e MemoryEntry) (MemoryEntry, bool, error)
+	GetMemory(ctx context.Context, tenant, id string) (MemoryEntry, bool, error)
+	FindMemory(ctx context.Context, tenant string, q MemoryQuery) ([]MemoryEntry, error)
+	DeleteMemory(ctx context.Context, tenant, id string) (bool, error)
+	SummarizeMemory(ctx context.Context, tenant string, places []MemoryPlace, keys int) ([]MemorySummary, error)
+}
+
+// MemoryAccess is the one permission rule for memory, shared by /v1/memory and the
+// memory tools so the model can never do more than its user could over HTTP. A
+// user's scope belongs to that end user alone (for every role: the admin's token
+// does not open Alice's notes); tenant and agent scopes are readable by every role
+// and writable by admin and tenant_admin. read-only never writes.
+func MemoryAccess(p auth.Principal, scope, owner string) (read, write bool) {
+	switch scope {
+	case ScopeUser:
+		own := p.User != "" && owner == p.User
+		return own, own && p.Role != config.RoleReadOnly
+	case ScopeTenant, ScopeAgent:
+		return true, p.CanWrite()
+	}
+	return false, false
+}
+
+// ValidateMemory checks an entry against the limits. It returns the offending field
+// and the reason, or "" when the entry fits; an empty key is fine (one is generated).
+func ValidateMemory(key, content string, tags []string) (field, problem string) {
+	if len(key) > MaxMemoryKey || !printable(key) || key != "" && strings.TrimSpace(key) == "" {
+		return "key", fmt.Sprintf("key must be 1-%d printable characters", MaxMemoryKey)
+	}
+	if strings.TrimSpace(content) == "" {
+		return "content", "content must not be empty"
+	}
+	if len(content) > MaxMemoryContent || !utf8.ValidString(content) {
+		return "content", fmt.Sprintf("content must be valid UTF-8 of at most %d bytes", MaxMemoryContent)
+	}
+	if len(tags) > MaxMemoryTags {
+		return "tags", fmt.Sprintf("at most %d tags", MaxMemoryTags)
+	}
+	for _, t := range tags {
+		if t == "" || len(t) > MaxMemoryTag || !printable(t) {
+			return "tags", fmt.Sprintf("each tag must be 1-%d printable characters", MaxMemoryTag)
+		}
+	}
+	return "", ""
+}
+
+// printable reports whether s is UTF-8 without control characters.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Memory returns the memory tools: memory_save, memory_recall, memory_list,
+// memory_delete and memory_describe_scope. They work on the caller's user scope and
+// the tenant scope. The agent scope is left out until principals carry an agent
+// (the agents work): nothing in a /v1 request says which agent is speaking.
+func Memory(st MemoryStore) []Tool {
+	m := memTools{st: st}
+	return []Tool{m.save(), m.recall(), m.list(), m.remove(), m.describe()}
+}
+
+type memTools struct{ st MemoryStore }
+
+// memView is an entry as the model sees it: no owner, times in RFC 3339.
+type memView struct {
+	ID      string   `json:"id"`
+	Scope   string   `json:"scope"`
+	Key     string   `json:"key"`
+	Content string   `json:"content,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Updated string   `json:"updated_at"`
+}
+
+func memViewOf(e MemoryEntry, content string) memView {
+	return memView{ID: e.ID, Scope: e.Scope, Key: e.Key, Content: content, Tags: e.Tags,
+		Updated: time.UnixMilli(e.UpdatedAt).UTC().Format(time.RFC3339)}
+}
+
+// memPlace resolves a tool's scope argument ("" means user) to a place p may use.
+func memPlace(p auth.Principal, scope string, write bool) (MemoryPlace, error) {
+	if scope == "" {
+		scope = ScopeUser
+	}
+	if scope == ScopeUser && p.User == "" {
+		return MemoryPlace{}, Errorf("no_user", "user memory needs an end user: the request has no SPASS-User-Id")
+	}
+	pl := MemoryPlace{Scope: scope}
+	if scope == ScopeUser {
+		pl.Owner = p.User
+	}
+	read, canWrite := MemoryAccess(p, pl.Scope, pl.Owner)
+	if !read || write && !canWrite {
+		return MemoryPlace{}, Errorf("not_permitted", "your role may not change %s memory", scope)
+	}
+	return pl, nil
+}
+
+// readable are the places a search without a scope covers.
+func (m memTools) readable(p auth.Principal, scope string) ([]MemoryPlace, error) {
+	if scope != "" {
+		pl, err := memPlace(p, scope, false)
+		return []MemoryPlace{pl}, err
+	}
+	out := []MemoryPlace{{Scope: ScopeTenant}}
+	if p.User != "" {
+		out = append([]MemoryPlace{{Scope: ScopeUser, Owner: p.User}}, out...)
+	}
+	return out, nil
+}
+
+const memScopeProp = `"scope": {"type": "string", "enum": ["user", "tenant"], "description": "user: private to the current user (default); tenant: shared with the whole organisation (writing needs an admin)."}`
+
+func (m memTools) save() Tool {
+	return Tool{
+		Name: "memory_save",
+		Description: "Remember a fact for later conversations. Saving under an existing key replaces that entry. " +
+			"Use the user scope for the user's own preferences and facts, the tenant scope for knowledge the whole organisation shares.",
+		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "required": ["content"], "properties": {
+  "content": {"type": "string", "minLength": 1, "maxLength": 16384, "description": "What to remember."},
+  "key": {"type": "string", "minLength": 1, "maxLength": 128, "description": "A short stable name, e.g. favourite_language; generated when omitted."},
+  "tags": {"type": "array", "maxItems": 16, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+  ` + memScopeProp + `}}`),
+		Roles: []string{config.RoleAdmin, config.RoleTenantAdmin, config.RoleUser},
+		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+			var a struct {
+				Content, Key, Scope string
+				Tags                []string
+			}
+			if err := decodeArgs(raw, &a); err != nil {
+				return nil, err
+			}
+			if field, problem := ValidateMemory(a.Key, a.Content, a.Tags); field != "" {
+				return nil, Errorf("invalid_arguments", "%s: %s", field, problem)
+			}
+			pl, err := memPlace(p, a.Scope, true)
+			if err != nil {
+				return nil, err
+			}
+			e, created, err := m.st.SaveMemory(ctx, p.Tenant, MemoryEntry{Scope: pl.Scope, Owner: pl.Owner, Key: a.Key, Content: a.Content, Tags: a.Tags})
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"id": e.ID, "key": e.Key, "scope": e.Scope, "created": created}, nil
+		},
+	}
+}
+
+func (m memTools) recall() Tool {
+	return Tool{
+		Name: "memory_recall",
+		Description: "Search remembered facts by a word or phrase (case-insensitive, in keys and contents). " +
+			"Without a scope it searches the user's memory and the tenant's shared memory.",
+		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "required": ["query"], "properties": {
+  "query": {"type": "string", "minLength": 1, "maxLength": 500, "description": "Text to look for."},
+  "limit": {"type": "integer", "minimum": 1, "maximum": 20, "description": "Most entries to return (default 5)."},
+  ` + memScopeProp + `}}`),
+		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+			var a struct {
+				Query, Scope string
+				Limit        int
+			}
+			if err := decodeArgs(raw, &a); err != nil {
+				return nil, err
+			}
+			places, err := m.readable(p, a.Scope)
+			if err != nil {
+				return nil, err
+			}
+			found, err := m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: places, Text: a.Query, Limit: cmp.Or(a.Limit, 5)})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]memView, len(found))
+			for i, e := range found {
+				out[i] = memViewOf(e, e.Content)
+			}
+			return map[string]any{"query": a.Query, "results": out}, nil
+		},
+	}
+}
+
+func (m memTools) list() Tool {
+	return Tool{
+		Name:        "memory_list",
+		Description: "List remembered entries, newest first, with the first 200 characters of each.",
+		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {
+  "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Most entries to return (default 20)."},
+  ` + memScopeProp + `}}`),
+		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+			var a struct {
+				Scope string
+				Limit int
+			}
+			if err := decodeArgs(raw, &a); err != nil {
+				return nil, err
+			}
+			places, err := m.readable(p, a.Scope)
+			if err != nil {
+				return nil, err
+			}
+			found, err := m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: places, Limit: cmp.Or(a.Limit, 20)})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]memView, len(found))
+			for i, e := range found {
+				out[i] = memViewOf(e, memPreview(e.Content, 200))
+			}
+			return map[string]any{"entries": out}, nil
+		},
+	}
+}
+
+func (m memTools) remove() Tool {
+	return Tool{
+		Name:        "memory_delete",
+		Description: "Forget one remembered entry, named by its id or by its key (and scope).",
+		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "anyOf": [{"required": ["id"]}, {"required": ["key"]}], "properties": {
+  "id": {"type": "string", "minLength": 1, "maxLength": 64},
+  "key": {"type": "string", "minLength": 1, "maxLength": 128},
+  ` + memScopeProp + `}}`),
+		Roles: []string{config.RoleAdmin, config.RoleTenantAdmin, config.RoleUser},
+		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+			var a struct{ ID, Key, Scope string }
+			if err := decodeArgs(raw, &a); err != nil {
+				return nil, err
+			}
+			var e MemoryEntry
+			var ok bool
+			var err error
+			if a.ID != "" {
+				e, ok, err = m.st.GetMemory(ctx, p.Tenant, a.ID)
+				if ok { // another user's entry reads as missing, as over HTTP
+					ok, _ = MemoryAccess(p, e.Scope, e.Owner)
+				}
+			} else {
+				pl, perr := memPlace(p, a.Scope, false)
+				if perr != nil {
+					return nil, perr
+				}
+				var found []MemoryEntry
+				found, err = m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: []MemoryPlace{pl}, Key: a.Key, Limit: 1})
+				if ok = len(found) == 1; ok {
+					e = found[0]
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, Errorf("not_found", "no memory entry %s", cmp.Or(a.ID, a.Key))
+			}
+			if _, write := MemoryAccess(p, e.Scope, e.Owner); !write {
+				return nil, Errorf("not_permitted", "your role may not change %s memory", e.Scope)
+			}
+			if _, err := m.st.DeleteMemory(ctx, p.Tenant, e.ID); err != nil {
+				return nil, err
+			}
+			return map[string]any{"id": e.ID, "key": e.Key, "scope": e.Scope, "deleted": true}, nil
+		},
+	}
+}
+
+func (m memTools) describe() Tool {
+	return Tool{
+		Name: "memory_describe_scope",
+		Description: "Describe the memory scopes available here: whether you may read and write each, " +
+			"how many entries it holds and its most recent keys. Call it before saving or recalling when unsure what is remembered.",
+		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {}}`),
+		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+			if err := decodeArgs(raw, &struct{}{}); err != nil {
+				return nil, err
+			}
+			places, _ := m.readable(p, "")
+			sums, err := m.st.SummarizeMemory(ctx, p.Tenant, places, 10)
+			if err != nil {
+				return nil, err
+			}
+			type scopeView struct {
+				Scope    string   `json:"scope"`
+				Readable bool     `json:"readable"`
+				Writable bool     `json:"writable"`
+				Count    int      `json:"count"`
+				Keys     []string `json:"recent_keys"`
+			}
+			out := []scopeView{}
+			for _, s := range sums {
+				read, write := MemoryAccess(p, s.Scope, s.Owner)
+				out = append(out, scopeView{Scope: s.Scope, Readable: read, Writable: write, Count: s.Count, Keys: append([]string{}, s.Keys...)})
+			}
+			note := "user: private to the current user; tenant: shared by everyone in the organisation."
+			if p.User == "" {
+				note += " There is no end user on this request, so the user scope is unavailable."
+			}
+			return map[string]any{"scopes": out, "note": note}, nil
+		},
+	}
+}
+
+// memPreview clips s to n runes.
+func memPreview(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
