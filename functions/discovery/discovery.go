@@ -1,5 +1,7 @@
 // Package discovery serves what needs no token: liveness and readiness probes,
-// Prometheus metrics and the machine-readable error catalog.
+// Prometheus metrics, the machine-readable error catalog, the build's version, the
+// OpenAPI document of every mounted route, and the developer portal (docs site,
+// Swagger UI, ReDoc, playground).
 package discovery
 
 import (
@@ -9,25 +11,47 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/app"
+	"spass/shared/docsite"
 	"spass/shared/router"
 	"spass/shared/web"
 )
 
-// Routes are the patterns this group serves.
+// Routes are the patterns this group serves. Each one is in openapi/discovery.yaml;
+// a test fails when the two disagree.
 var Routes = []string{
+	"GET /{$}",
 	"GET /healthz",
 	"GET /readyz",
 	"GET /metrics",
 	"GET /errors",
+	"GET /api/version",
+	"GET /openapi.json",
+	"GET /openapi",
+	"GET /redoc",
+	"GET /playground",
+	"GET /docs",
+	"GET /docs/{page}",
+	"GET /assets/{name}",
 }
 
 // New returns the handler for the discovery group.
 func New(a *app.App) http.Handler {
+	v := currentVersion()
+	p := newPortal(v)
 	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", web.Handle(root))
 	mux.Handle("GET /healthz", web.Handle(healthz))
 	mux.Handle("GET /readyz", web.Handle(readyz(a.Router)))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("GET /errors", web.Handle(errorsCatalog))
+	mux.Handle("GET /api/version", web.Handle(apiVersion(v)))
+	mux.Handle("GET /openapi.json", web.Handle(p.openAPI))
+	mux.Handle("GET /openapi", p.page((*docsite.Site).SwaggerUI))
+	mux.Handle("GET /redoc", p.page((*docsite.Site).ReDoc))
+	mux.Handle("GET /playground", p.page((*docsite.Site).Playground))
+	mux.Handle("GET /docs", p.page((*docsite.Site).Index))
+	mux.Handle("GET /docs/{page}", p.page((*docsite.Site).Page))
+	mux.Handle("GET /assets/{name}", p.page((*docsite.Site).Asset))
 	return a.Middleware(mux)
 }
 

@@ -21,6 +21,8 @@ var Routes = []string{
 	"DELETE /v1/tenant/config",
 	"DELETE /v1/tenant/config/{key}",
 	"GET /v1/billing/usage",
+	"GET /v1/tools",
+	"POST /v1/tools/execute",
 	"POST /v1/memory",
 	"GET /v1/memory",
 	"GET /v1/memory/{id}",
@@ -41,6 +43,8 @@ func New(a *app.App) http.Handler {
 	mux.Handle("DELETE /v1/tenant/config", a.Auth.Require(web.Handle(deleteConfig(a.Settings))))
 	mux.Handle("DELETE /v1/tenant/config/{key}", a.Auth.Require(web.Handle(deleteConfig(a.Settings))))
 	mux.Handle("GET /v1/billing/usage", a.Auth.Require(web.Handle(usage(a))))
+	mux.Handle("GET /v1/tools", a.Auth.RequireUser(web.Handle(listTools(a))))
+	mux.Handle("POST /v1/tools/execute", a.Auth.RequireUser(web.Handle(executeTool(a))))
 	mux.Handle("POST /v1/memory", a.Auth.RequireUser(web.Handle(saveMemory(a.Store))))
 	mux.Handle("GET /v1/memory", a.Auth.RequireUser(web.Handle(listMemory(a.Store))))
 	mux.Handle("GET /v1/memory/{id}", a.Auth.RequireUser(web.Handle(getMemory(a.Store))))

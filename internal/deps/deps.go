@@ -6,12 +6,9 @@ import (
 	_ "github.com/aws/aws-lambda-go/lambda"
 	_ "github.com/aws/aws-lambda-go/lambdaurl"
 	_ "github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-	_ "github.com/getkin/kin-openapi/openapi3"
 	_ "github.com/hibiken/asynq"
 	_ "github.com/hibiken/asynqmon"
 	_ "github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3"
 	_ "github.com/redis/go-redis/v9"
-	_ "github.com/yuin/goldmark"
-	_ "github.com/yuin/goldmark-highlighting/v2"
 )

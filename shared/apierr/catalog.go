@@ -20,6 +20,7 @@ const (
 	ModelNotFound        Code = "model_not_found"
 	SystemPromptNotFound Code = "system_prompt_not_found"
 	ImageNotFound        Code = "image_not_found"
+	ToolNotFound         Code = "tool_not_found"
 	MemoryNotFound       Code = "memory_not_found"
 	InvalidImage         Code = "invalid_image"
 	UnknownSetting       Code = "unknown_setting"
@@ -84,6 +85,9 @@ var catalog = map[Code]Entry{
 	SystemPromptNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No system prompt has that name.",
 		Remediation: "List your prompts with GET /v1/system-prompts; names are case-sensitive."},
+	ToolNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No stack tool has that name.",
+		Remediation: "GET /v1/tools lists the tools you may run."},
 	ImageNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No stored image has that id.",
 		Remediation: "Upload the image with POST /v1/images and use the id it returns."},

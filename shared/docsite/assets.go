@@ -56,6 +56,16 @@ func newAsset(name string, body []byte) *asset {
 // /openapi page loads; its standalone preset and top bar are not used.
 var swaggerFiles = []string{"swagger-ui-bundle.js", "swagger-ui.css"}
 
+// redocCDNLogo is the one thing ReDoc's bundle fetches from the internet: the logo of
+// its "API docs by Redocly" footer. Served as is, the pages' Content-Security-Policy
+// blocks it (a console error) and an offline gateway could not load it anyway, so
+// the served bundle shows an empty image there instead. The vendored file stays
+// byte-equal to the npm package (TestReDocMatchesNPM).
+var (
+	redocCDNLogo = []byte("https://cdn.redoc.ly/redoc/logo-mini.svg")
+	blankSVG     = []byte("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E")
+)
+
 // loadAssets gathers every asset into one flat namespace: the portal's own files,
 // Swagger UI from its Go module, ReDoc's bundle vendored from its npm package, and
 // the generated highlighting stylesheet.
@@ -89,6 +99,11 @@ func loadAssets(content fs.FS) (map[string]*asset, error) {
 	if err := add(content, "third_party/redoc", "redoc.standalone.js"); err != nil {
 		return nil, fmt.Errorf("redoc: %w", err)
 	}
+	redoc := out["redoc.standalone.js"]
+	if !bytes.Contains(redoc.body, redocCDNLogo) {
+		return nil, fmt.Errorf("redoc: the bundle no longer loads %s; check it for other CDN requests and update redocCDNLogo", redocCDNLogo)
+	}
+	out["redoc.standalone.js"] = newAsset("redoc.standalone.js", bytes.ReplaceAll(redoc.body, redocCDNLogo, blankSVG))
 	css, err := highlightCSS()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,44 @@
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"spass/local/gatewaytest"
+	"spass/local/simulator"
+)
+
+// TestBrowser runs browser.mjs against a gateway whose simulator takes 30 ms per
+// token, so a streamed answer arrives in many visible chunks. Screenshots of failed
+// steps land in screenshots/ (git-ignored).
+func TestBrowser(t *testing.T) {
+	node := need(t, true, "playwright-core/package.json")
+	env := gatewaytest.Start(t, gatewaytest.Setup{SimOptions: simulator.Options{TokenDelay: 30 * time.Millisecond}})
+	shots, err := filepath.Abs("screenshots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(shots) // only this run's screenshots
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "browser.mjs")
+	cmd.Env = append(os.Environ(),
+		"BASE_URL="+env.URL,
+		"TOKEN="+gatewaytest.UserToken,
+		"CHROMIUM="+chromiumPath,
+		"SCREENSHOT_DIR="+shots,
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser.mjs failed (%v); screenshots of the failed steps are in %s", err, shots)
+	}
+	if !strings.Contains(string(out), " passed, 0 failed") {
+		t.Fatal("browser.mjs did not report its result")
+	}
+}

@@ -1,0 +1,159 @@
+// The browser test's steps, in order; each gets the page and { base, token }.
+// Waits are on what the page shows (selectors, data-state), never on time.
+
+// A 2×2 red PNG for the image upload.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGO4o6YGRAwQCgAjRgSh7v9IEwAAAABJRU5ErkJggg==', 'base64');
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// assistantDone waits for the n-th assistant bubble to finish and returns its text.
+async function assistantDone(page, n) {
+  const bubble = page.locator('.msg.assistant').nth(n);
+  await bubble.and(page.locator('[data-state="done"]')).waitFor();
+  return bubble.locator('.text').innerText();
+}
+
+async function openPlayground(page, { base, token }) {
+  await page.goto(base + '/playground');
+  await page.fill('#pg-token', token);
+  await page.fill('#pg-user', 'browser-test');
+  await page.click('#pg-connect');
+  await page.locator('.model-card[data-model="sim-chat"]').waitFor();
+  const vision = await page.locator('.model-card[data-model="sim-vision"]').innerText();
+  check(vision.includes('in: image'), `sim-vision's card does not show image input: ${vision}`);
+  check(await page.locator('.model-card[data-model="sim-embed"]').isDisabled(), 'the embedding model can be picked for chat');
+  check(await page.evaluate(() => sessionStorage.getItem('spass.playground.token') !== null && localStorage.getItem('spass.playground.token') === null),
+    'the token must be in sessionStorage only unless remembered');
+}
+
+// streamChat records every change of the answer bubble while it streams, so the
+// test sees tokens arrive one after another instead of the answer at once.
+async function streamChat(page) {
+  await page.click('.model-card[data-model="sim-chat"]');
+  check(await page.isChecked('#pg-stream'), 'streaming is off by default');
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver(() => {
+      const b = [...document.querySelectorAll('.msg.assistant')].at(-1);
+      if (b) window.__seen.push([b.dataset.state, b.querySelector('.text').textContent.length]);
+    }).observe(document.getElementById('pg-messages'), { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await page.fill('#pg-input', 'Please stream this sentence back to me one token at a time');
+  await page.press('#pg-input', 'Enter');
+  const text = await assistantDone(page, 0);
+  check(text.includes('You said: Please stream this sentence'), `answer: ${text}`);
+  const growing = new Set((await page.evaluate(() => window.__seen)).filter(([s]) => s === 'streaming').map(([, n]) => n));
+  check(growing.size >= 5, `saw only ${growing.size} partial answers while streaming`);
+  const chunks = Number(await page.locator('.msg.assistant').first().getAttribute('data-chunks'));
+  check(chunks >= 5, `only ${chunks} chunks`);
+  const meta = await page.innerText('#pg-meta');
+  check(meta.includes('SPASS-Backend') && meta.includes('SPASS-Tier'), `served-by line: ${meta}`);
+}
+
+// imageUpload drops an image on the chat (a synthetic drop event with a real File)
+// for a vision model and checks the model saw it.
+async function imageUpload(page) {
+  await page.click('.model-card[data-model="sim-vision"]');
+  await page.evaluate((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], 'red.png', { type: 'image/png' }));
+    const drop = document.getElementById('pg-drop');
+    drop.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    drop.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [...PNG]);
+  await page.locator('#pg-attachment img').waitFor();
+  await page.fill('#pg-input', 'What is in this image?');
+  await page.click('#pg-send');
+  const text = await assistantDone(page, 1);
+  check(text.includes('I see an image'), `the vision model did not get the image: ${text}`);
+  check(await page.locator('.msg.user img.thumb').count() === 1, 'the sent message shows no thumbnail');
+  check(await page.locator('#pg-attachment img').count() === 0, 'the attachment was not cleared after sending');
+}
+
+// toolCall defines a function, gets the model's call, answers it and gets the answer.
+async function toolCall(page) {
+  await page.click('#pg-clear');
+  await page.click('.model-card[data-model="sim-chat"]');
+  await page.fill('#pg-tool-name', 'get_weather');
+  await page.fill('#pg-tool-params', '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}');
+  await page.click('#pg-tool-add');
+  await page.locator('#pg-tool-list li[data-tool="get_weather"]').waitFor();
+  await page.fill('#pg-input', 'Use get_weather: what is the weather in Paris?');
+  await page.click('#pg-send');
+  const card = page.locator('.msg.tool-call[data-tool="get_weather"]');
+  await card.waitFor();
+  const args = JSON.parse(await card.locator('.tool-args').innerText());
+  check(typeof args.city === 'string', `tool arguments ${JSON.stringify(args)}`);
+  await card.locator('.tool-result').fill('{"temp_c": 21, "sky": "clear"}');
+  await card.locator('.tool-send').click();
+  const text = await assistantDone(page, 1);
+  check(text.includes('The result is: {"temp_c": 21, "sky": "clear"}'), `final answer: ${text}`);
+  await page.click('#pg-tool-list button');
+  check(await page.locator('#pg-tool-list li').count() === 0, 'the tool was not removed');
+}
+
+async function jsonMode(page) {
+  await page.click('#pg-clear');
+  check(!(await page.isDisabled('#pg-json')), 'JSON mode is disabled for sim-chat');
+  await page.check('#pg-json');
+  await page.fill('#pg-input', 'Three colours');
+  await page.click('#pg-send');
+  await assistantDone(page, 0);
+  const json = JSON.parse(await page.locator('.msg.assistant pre.json').innerText());
+  check(typeof json.answer === 'string', `JSON answer ${JSON.stringify(json)}`);
+  await page.uncheck('#pg-json');
+}
+
+// swaggerTryItOut authorizes with the token and runs GET /v1/models from Swagger UI.
+async function swaggerTryItOut(page, { base, token }) {
+  await page.goto(base + '/openapi');
+  await page.locator('.swagger-ui .info .title', { hasText: 'SPASS gateway API' }).waitFor();
+  await page.click('.swagger-ui .btn.authorize');
+  // The dialog lists every scheme (the admin group's Basic auth too): use the bearer one.
+  const bearer = page.locator('.modal-ux .auth-container', { hasText: 'bearerAuth' });
+  await bearer.locator('input').fill(token);
+  await bearer.locator('button.authorize').click();
+  await bearer.locator('button.logout, .btn-done').first().waitFor();
+  await page.click('.modal-ux .close-modal');
+  const op = page.locator('#operations-Models-listModels');
+  await op.locator('.opblock-summary').click();
+  await op.locator('.try-out__btn').click();
+  await op.locator('.execute').click();
+  const status = op.locator('.live-responses-table tbody .response-col_status').first();
+  await status.waitFor();
+  check((await status.innerText()).trim() === '200', `Try it out answered ${await status.innerText()}`);
+  const body = await op.locator('.live-responses-table tbody .response-col_description').first().innerText();
+  check(body.includes('sim-chat'), `response body: ${body.slice(0, 200)}`);
+}
+
+async function redoc(page, { base }) {
+  await page.goto(base + '/redoc');
+  await page.locator('#redoc h1', { hasText: 'SPASS gateway API' }).waitFor();
+  await page.locator('#redoc h2', { hasText: 'Create a chat completion' }).waitFor();
+  check(await page.locator('.topbar a[aria-current="page"]', { hasText: 'ReDoc' }).count() === 1, 'the portal header is missing');
+}
+
+async function docsPage(page, { base }) {
+  await page.goto(base + '/docs');
+  await page.click('.sidebar a[href="/docs/quickstart"]');
+  await page.locator('main h1', { hasText: 'Quickstart' }).waitFor();
+  check(await page.locator('main pre.chroma').count() > 0, 'no highlighted code block');
+  await page.click('.sidebar a[href="/docs/models"]');
+  await page.locator('main h1', { hasText: 'Models and constraints' }).waitFor();
+  check(await page.locator('main table').count() > 0, 'no table on the models page');
+  const color = await page.evaluate(() => getComputedStyle(document.querySelector('.sidebar a[aria-current="page"]')).backgroundColor);
+  check(color === 'rgb(15, 118, 110)', `the theme is not applied: ${color}`);
+}
+
+export const steps = [
+  ['playground-models', openPlayground],
+  ['playground-stream', streamChat],
+  ['playground-image', imageUpload],
+  ['playground-tools', toolCall],
+  ['playground-json', jsonMode],
+  ['swagger-try-it-out', swaggerTryItOut],
+  ['redoc', redoc],
+  ['docs', docsPage],
+];

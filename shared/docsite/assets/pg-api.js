@@ -1,0 +1,138 @@
+// The playground's conversation with the gateway: where the token lives, the
+// request headers, and reading answers — plain JSON or a Server-Sent Events stream
+// read with fetch and a ReadableStream, so tokens show as they arrive.
+
+const TOKEN_KEY = 'spass.playground.token';
+const USER_KEY = 'spass.playground.user';
+
+// The token is kept in sessionStorage, or localStorage when the user asks to be
+// remembered; it never leaves the browser except as this gateway's Authorization
+// header (the page's Content-Security-Policy allows no other destination).
+export const credentials = {
+  load() {
+    const remembered = localStorage.getItem(TOKEN_KEY);
+    return {
+      token: remembered ?? sessionStorage.getItem(TOKEN_KEY) ?? '',
+      remember: remembered !== null,
+      user: localStorage.getItem(USER_KEY) ?? 'playground',
+    };
+  },
+  save({ token, remember, user }) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(TOKEN_KEY);
+    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
+    localStorage.setItem(USER_KEY, user);
+  },
+};
+
+// ApiError carries the gateway's catalog error.
+export class ApiError extends Error {
+  constructor(status, body, requestId) {
+    const e = body?.error ?? {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || 'http_' + status;
+    this.requestId = requestId || '';
+  }
+}
+
+function headers(cred, json) {
+  const h = { Authorization: 'Bearer ' + cred.token };
+  if (cred.user) h['SPASS-User-Id'] = cred.user;
+  if (json) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function failure(resp) {
+  let body = null;
+  try { body = await resp.json(); } catch { /* not JSON */ }
+  return new ApiError(resp.status, body, resp.headers.get('SPASS-Request-Id'));
+}
+
+// modelInfo returns GET /v1/info's models.
+export async function modelInfo(cred) {
+  const resp = await fetch('/v1/info', { headers: headers(cred, false) });
+  if (!resp.ok) throw await failure(resp);
+  return (await resp.json()).data;
+}
+
+// served picks the headers that say how a request was served.
+function served(resp) {
+  const out = {};
+  for (const name of ['SPASS-Request-Id', 'SPASS-Backend', 'SPASS-Tier', 'SPASS-Fallback-Count']) {
+    const v = resp.headers.get(name);
+    if (v !== null) out[name] = v;
+  }
+  return out;
+}
+
+// chat sends one chat completion and returns the assistant message. With
+// body.stream it calls onDelta(text) for every content fragment as it arrives.
+export async function chat(cred, body, { onHeaders = () => {}, onDelta = () => {}, signal } = {}) {
+  const resp = await fetch('/v1/chat/completions', {
+    method: 'POST', headers: headers(cred, true), body: JSON.stringify(body), signal,
+  });
+  onHeaders(served(resp));
+  if (!resp.ok) throw await failure(resp);
+  if (!body.stream) {
+    const c = await resp.json();
+    const msg = c.choices[0].message;
+    if (msg.content) onDelta(msg.content);
+    return { message: msg, finishReason: c.choices[0].finish_reason, chunks: 1 };
+  }
+  return readStream(resp, onDelta);
+}
+
+// readStream parses the SSE body event by event. Tool calls arrive in fragments
+// and are joined by their index; an error event (a failure after the first byte)
+// becomes an ApiError.
+async function readStream(resp, onDelta) {
+  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+  const requestId = resp.headers.get('SPASS-Request-Id');
+  const message = { role: 'assistant', content: '' };
+  const calls = [];
+  let finishReason = null;
+  let chunks = 0;
+  let buf = '';
+  const handle = (raw) => {
+    const data = raw.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+    if (!data || data === '[DONE]') return;
+    const ev = JSON.parse(data);
+    if (ev.error) throw new ApiError(502, ev, requestId);
+    chunks++;
+    for (const choice of ev.choices ?? []) {
+      const d = choice.delta ?? {};
+      if (d.content) {
+        message.content += d.content;
+        onDelta(d.content);
+      }
+      for (const tc of d.tool_calls ?? []) {
+        const c = (calls[tc.index ?? 0] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+        if (tc.id) c.id = tc.id;
+        if (tc.function?.name) c.function.name += tc.function.name;
+        if (tc.function?.arguments) {
+          const a = tc.function.arguments;
+          c.function.arguments += typeof a === 'string' ? a : JSON.stringify(a);
+        }
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value.replace(/\r\n/g, '\n');
+    let end;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      handle(buf.slice(0, end));
+      buf = buf.slice(end + 2);
+    }
+  }
+  if (buf.trim()) handle(buf);
+  const toolCalls = calls.filter(Boolean);
+  if (toolCalls.length) {
+    message.tool_calls = toolCalls;
+    if (!message.content) message.content = null;
+  }
+  return { message, finishReason, chunks };
+}
