@@ -169,3 +169,14 @@ func TestModelsAndInfo(t *testing.T) {
 		t.Fatalf("info %+v", info.Data)
 	}
 }
+
+func TestImagesNeedAVisionModel(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	body := func(model string) string {
+		return `{"model":"` + model + `","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]}`
+	}
+	expectError(t, gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", body("sim-chat"))), 501, "capability_not_supported")
+	if resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", body("sim-vision"))); resp.StatusCode != 200 {
+		t.Fatalf("vision model: %d", resp.StatusCode)
+	}
+}

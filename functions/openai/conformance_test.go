@@ -37,7 +37,7 @@ func TestConformance(t *testing.T) {
 		"plain":  `{"model":"sim-chat","messages":[{"role":"user","content":"Hi"}]`,
 		"tools":  `{"model":"sim-chat","messages":[{"role":"user","content":"weather in Paris? get_weather"}],` + tools,
 		"json":   `{"model":"sim-chat","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}`,
-		"vision": `{"model":"sim-chat","messages":[{"role":"user","content":[{"type":"text","text":"what is it"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]`,
+		"vision": `{"model":"sim-vision","messages":[{"role":"user","content":[{"type":"text","text":"what is it"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]`,
 	}
 	for name, body := range chats {
 		t.Run("chat/"+name, func(t *testing.T) {

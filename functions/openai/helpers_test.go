@@ -19,6 +19,7 @@ backends:
 models:
   - {id: sim-chat, chain: [{backend: a}, {backend: b}]}
   - {id: sim-embed, type: embedding, chain: [{backend: a}, {backend: b}]}
+  - {id: sim-vision, vision: true, chain: [{backend: a}, {backend: b}]}
 `
 
 func startTwoTiers(t *testing.T) *gatewaytest.Env {

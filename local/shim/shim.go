@@ -45,12 +45,13 @@ func Handler(a *app.App) http.Handler {
 			}
 		}
 	}
-	notAllowed := web.Handle(func(w http.ResponseWriter, r *http.Request) error {
+	// Refusals go through the middleware too, so they carry a SPASS-Request-Id.
+	notAllowed := a.Middleware(web.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.E(apierr.MethodNotAllowed, "", nil)
-	})
+	}))
 	for p := range paths {
 		mux.Handle(p, notAllowed)
 	}
-	mux.Handle("/", web.NotFound())
+	mux.Handle("/", a.Middleware(web.NotFound()))
 	return mux
 }

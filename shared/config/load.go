@@ -72,7 +72,8 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		b := Backend{Name: "env-" + kind, Kind: kind, BaseURL: getenv("BACKEND_BASE_URL"), APIKeyEnv: "BACKEND_API_KEY"}
 		c.Backends = append(c.Backends, b)
 		for _, m := range models {
-			c.Models = append(c.Models, Model{ID: m, Chain: []Target{{Backend: b.Name}}})
+			// Quick-start models may read images; only gateway.yaml says they do not.
+			c.Models = append(c.Models, Model{ID: m, Vision: true, Chain: []Target{{Backend: b.Name}}})
 		}
 		if c.Source == "" {
 			c.Source = "env"
