@@ -5,6 +5,7 @@
 package discovery
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -41,7 +42,7 @@ func New(a *app.App) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", web.Handle(root))
 	mux.Handle("GET /healthz", web.Handle(healthz))
-	mux.Handle("GET /readyz", web.Handle(readyz(a.Router)))
+	mux.Handle("GET /readyz", web.Handle(readyz(a)))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("GET /errors", web.Handle(errorsCatalog))
 	mux.Handle("GET /api/version", web.Handle(apiVersion(v)))
@@ -74,11 +75,26 @@ const (
 	ReasonCircuitOpen      = "circuit_open"
 	ReasonFallbackActive   = "fallback_active"
 	ReasonModelUnavailable = "model_unavailable"
+	// ReasonQueueUnavailable: the shared store of queues, rate limits and the cache
+	// does not answer. Chat keeps serving (limits fail open, jobs wait, the ledger is
+	// local), so this degrades but never makes the gateway unready.
+	ReasonQueueUnavailable = "queue_unavailable"
 )
 
-func readyz(rt *router.Router) web.HandlerFunc {
+func readyz(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		rd := assess(rt, rt.Health(r.Context()))
+		rd := assess(a.Router, a.Router.Health(r.Context()))
+		if a.Redis != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
+			err := a.Redis.Ping(ctx).Err()
+			cancel()
+			if err != nil {
+				rd.DegradedReasons = append(rd.DegradedReasons, ReasonQueueUnavailable)
+				if rd.Status == "ok" {
+					rd.Status = "degraded"
+				}
+			}
+		}
 		status := http.StatusOK
 		if !rd.Ready {
 			status = http.StatusServiceUnavailable
