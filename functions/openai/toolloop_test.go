@@ -129,9 +129,12 @@ func TestMixedTurnRunsStackToolsAndDropsCallerCalls(t *testing.T) {
 
 func TestToolRoundLimit(t *testing.T) {
 	env := startWithTools(t)
-	for _, extra := range []string{"", `,"stream":true`} {
-		resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", chatBody(`call add forever {"a":1,"b":1}`, extra)))
-		expectError(t, resp, 422, "tool_round_limit")
+	resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", chatBody(`call add forever {"a":1,"b":1}`, "")))
+	expectError(t, resp, 422, "tool_round_limit")
+	// A stream has started by then: the limit ends it with an error event.
+	events := sseEvents(t, gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", chatBody(`call add forever {"a":1,"b":1}`, `,"stream":true`))).Body)
+	if last := events[len(events)-1]; !strings.Contains(last, `"code":"tool_round_limit"`) {
+		t.Fatalf("stream ended with %q", last)
 	}
 	if n := env.Sims["sim"].Requests(); n != 8 {
 		t.Fatalf("%d upstream rounds, want 2×(3 tool rounds + the refused 4th)", n)

@@ -38,27 +38,34 @@ type Env struct {
 	SimURL     string // the simulator's base URL, without /v1
 	GatewayURL string // the gateway's base URL, without /v1
 	Sim        *simulator.Server
-	App        *app.App
+	// Upstream is the simulator's handler as served: it stamps when each
+	// request's answer ended.
+	Upstream *Stamper
+	App      *app.App
 
 	servers []*http.Server
 	dir     string
 }
 
 // Start serves a simulator configured by sim and a gateway in front of it.
-func Start(ctx context.Context, sim simulator.Options) (e *Env, err error) {
+// extraYAML is appended to the generated gateway.yaml (top-level keys other than
+// backends, models, tenants and routing), e.g. "billing: {disabled: true}" to
+// see what the ledger costs.
+func Start(ctx context.Context, sim simulator.Options, extraYAML string) (e *Env, err error) {
 	e = &Env{Sim: simulator.New(sim)}
+	e.Upstream = NewStamper(e.Sim)
 	defer func() {
 		if err != nil {
 			e.Close()
 		}
 	}()
-	if e.SimURL, err = e.serve(e.Sim); err != nil {
+	if e.SimURL, err = e.serve(e.Upstream); err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	if e.dir, err = os.MkdirTemp("", "spass-bench-"); err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(e.dir, e.SimURL)
+	cfg, err := loadConfig(e.dir, e.SimURL, extraYAML)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -102,7 +109,7 @@ func (e *Env) serve(h http.Handler) (string, error) {
 
 // loadConfig writes a gateway.yaml routing Model to the simulator at simURL, with
 // one tenant holding Token, and loads it the way the gateway does at start.
-func loadConfig(dir, simURL string) (*config.Config, error) {
+func loadConfig(dir, simURL, extraYAML string) (*config.Config, error) {
 	yaml := fmt.Sprintf(`backends:
   - {name: sim, kind: simulator, base_url: %q}
 models:
@@ -112,7 +119,7 @@ tenants:
     tokens:
       - {name: bench, sha256: %s, role: user}
 routing: {first_byte_timeout: 10s, response_timeout: 30s}
-`, simURL, Model, auth.Digest(Token))
+`, simURL, Model, auth.Digest(Token)) + extraYAML + "\n"
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type Load struct {
 	Duration time.Duration // measured time per target
 	Block    time.Duration // length of one block
 	Client   *http.Client
+	// Upstream, if set, is the targets' common upstream; it gives each stream's
+	// Tail.
+	Upstream *Stamper
 }
 
 // TargetResult is what one target of a Load measured.
@@ -36,8 +39,10 @@ type TargetResult struct {
 	// Active is the wall time of this target's blocks; CPU the process CPU time
 	// used during them (both servers and the load generator).
 	Active, CPU time.Duration
-	// Total and TTFB hold the successful requests' latencies; TTFB streams only.
-	Total, TTFB []time.Duration
+	// Total, TTFB and Tail hold the successful requests' latencies; TTFB and
+	// Tail streams only. Tail is from the upstream's end of the answer to the
+	// client's last byte.
+	Total, TTFB, Tail []time.Duration
 }
 
 // Rate is the achieved request rate while the target was active.
@@ -83,6 +88,9 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 	marks := make([]time.Time, blocks+1) // actual start of each block, then the end
 	cpus := make([]time.Duration, blocks+1)
 	var wg sync.WaitGroup
+	if l.Upstream != nil {
+		l.Upstream.Reset()
+	}
 	start := time.Now().Add(time.Millisecond)
 	sent := 0
 dispatch:
@@ -100,7 +108,7 @@ dispatch:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				t, err := l.Request.Do(ctx, l.Client, l.Targets[tgt], at)
+				t, err := l.Request.Do(ctx, l.Client, l.Targets[tgt], i, at)
 				recs[i] = record{target: tgt, timing: t, err: err}
 			}()
 			sent++
@@ -127,7 +135,7 @@ dispatch:
 		t.Active += marks[k+1].Sub(marks[k])
 		t.CPU += cpus[k+1] - cpus[k]
 	}
-	for _, r := range recs[:sent] {
+	for i, r := range recs[:sent] {
 		t := &res.Targets[r.target]
 		t.Sent++
 		if r.err != nil {
@@ -138,8 +146,14 @@ dispatch:
 			continue
 		}
 		t.Total = append(t.Total, r.timing.Total)
-		if l.Request.Stream {
-			t.TTFB = append(t.TTFB, r.timing.TTFB)
+		if !l.Request.Stream {
+			continue
+		}
+		t.TTFB = append(t.TTFB, r.timing.TTFB)
+		if l.Upstream != nil {
+			if end, ok := l.Upstream.End(i); ok {
+				t.Tail = append(t.Tail, due(start, i).Add(r.timing.Total).Sub(end))
+			}
 		}
 	}
 	return res, ctx.Err()

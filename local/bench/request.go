@@ -31,18 +31,19 @@ func NewClient() *http.Client {
 
 // ChatBody returns a chat completion body whose reply is tokens tokens long: the
 // simulator echoes the prompt after "Hello! You said:", and max_tokens cuts it.
+// Its system message holds a request id placeholder (see withID).
 func ChatBody(tokens int, stream bool) []byte {
 	words := make([]string, max(tokens, 1))
 	for i := range words {
 		words[i] = fmt.Sprintf("word%d", i)
 	}
-	return fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"system","content":"You are a benchmark."},{"role":"user","content":%q}],"max_tokens":%d,"stream":%t}`,
-		Model, strings.Join(words, " "), max(tokens, 1), stream)
+	return fmt.Appendf(nil, `{"model":%q,"messages":[{"role":"system","content":"You are a benchmark. %s%0*d."},{"role":"user","content":%q}],"max_tokens":%d,"stream":%t}`,
+		Model, idMarker, idDigits, 0, strings.Join(words, " "), max(tokens, 1), stream)
 }
 
 // Request is one request kind, sent the same way to either target.
 type Request struct {
-	Body   []byte
+	Body   []byte // from ChatBody
 	Stream bool
 }
 
@@ -53,11 +54,11 @@ type Timing struct {
 	TTFB  time.Duration // until the first "data:" event; streams only
 }
 
-// Do sends r to baseURL's /v1/chat/completions and reads the whole answer,
-// checking that it is a complete success: status 200 and, for streams, a final
-// "data: [DONE]".
-func (r Request) Do(ctx context.Context, c *http.Client, baseURL string, start time.Time) (Timing, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", bytes.NewReader(r.Body))
+// Do sends r, with request id id, to baseURL's /v1/chat/completions and reads the
+// whole answer, checking that it is a complete success: status 200 and, for
+// streams, a final "data: [DONE]".
+func (r Request) Do(ctx context.Context, c *http.Client, baseURL string, id int, start time.Time) (Timing, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", bytes.NewReader(withID(r.Body, id)))
 	if err != nil {
 		return Timing{}, err
 	}

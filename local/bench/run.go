@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"spass/local/simulator"
@@ -27,6 +29,8 @@ type Options struct {
 	// stream arrives at the gateway event by event as from a real backend.
 	// Non-streamed replies are immediate.
 	TokenDelay time.Duration
+	// GatewayYAML is appended to the gateway's generated gateway.yaml.
+	GatewayYAML string
 	// Progress, if set, receives a line as each phase starts.
 	Progress io.Writer
 }
@@ -55,6 +59,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Tokens: o.Tokens, TokenDelayMS: ms(o.TokenDelay),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
 		TargetP50US: us(TargetP50), TargetP99US: us(TargetP99),
+		LoadBefore: loadAverage(), GatewayYAML: o.GatewayYAML,
 	}
 	for _, sc := range Scenarios {
 		sr, err := runScenario(ctx, o, sc)
@@ -63,6 +68,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Scenarios = append(rep.Scenarios, *sr)
 	}
+	rep.LoadAfter = loadAverage()
 	rep.Met = true
 	for _, s := range rep.Scenarios {
 		rep.Met = rep.Met && s.Met
@@ -75,7 +81,7 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 	if sc.Stream {
 		sim.TokenDelay = o.TokenDelay
 	}
-	env, err := Start(ctx, sim)
+	env, err := Start(ctx, sim, o.GatewayYAML)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +90,12 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 	defer client.CloseIdleConnections()
 
 	load := Load{
-		Targets: []string{env.SimURL, env.GatewayURL},
-		Request: Request{Body: ChatBody(o.Tokens, sc.Stream), Stream: sc.Stream},
-		Rate:    o.Rate,
-		Block:   o.Block,
-		Client:  client,
+		Targets:  []string{env.SimURL, env.GatewayURL},
+		Request:  Request{Body: ChatBody(o.Tokens, sc.Stream), Stream: sc.Stream},
+		Rate:     o.Rate,
+		Block:    o.Block,
+		Client:   client,
+		Upstream: env.Upstream,
 	}
 	if o.Warmup > 0 {
 		progress(o, "%s: warming up for %v", sc.Name, o.Warmup)
@@ -107,6 +114,17 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 		return nil, err
 	}
 	return scenarioReport(sc, res), nil
+}
+
+// loadAverage returns the system's 1-minute load average, or "" where unknown: a
+// busy machine (another build, another benchmark) explains noisy tails.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	avg, _, _ := strings.Cut(string(b), " ")
+	return avg
 }
 
 func progress(o Options, format string, args ...any) {

@@ -192,7 +192,7 @@ type eventReader struct {
 }
 
 func newEventReader(r io.Reader) *eventReader {
-	return &eventReader{r: bufio.NewReaderSize(r, 32<<10)}
+	return &eventReader{r: bufio.NewReaderSize(r, 4<<10)} // longer lines are joined in readLine
 }
 
 // next returns the next event's data, valid until the call after next.

@@ -80,9 +80,7 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 	defs := make([]json.RawMessage, 0, len(stack))
 	for _, t := range stack {
 		l.stack[t.Name] = true
-		d, _ := json.Marshal(map[string]any{"type": "function", "function": map[string]any{
-			"name": t.Name, "description": t.Description, "parameters": t.Parameters}})
-		defs = append(defs, d)
+		defs = append(defs, t.Definition())
 	}
 	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), defs)
 	needs := req.Needs

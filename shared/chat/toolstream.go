@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
@@ -25,15 +26,37 @@ type round struct {
 	aborted    bool // the stream was ended in-band with an error event
 }
 
-// sse is the client's committed event stream, nil until the first visible token.
+// sse is the client's committed event stream, nil until the first event.
 type sse struct {
 	relay func([]byte) error
+	id    string
+}
+
+// newSSE commits the stream. Every chunk is relayed under the first chunk's id:
+// later turns come from new upstream completions, and SDK accumulators (openai-go)
+// reject a chunk whose id changes mid-stream.
+func newSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sse {
+	raw := commitSSE(w, t, fallbacks)
+	s := &sse{}
+	s.relay = func(d []byte) error {
+		if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
+			if s.id == "" {
+				s.id = id.Str
+			} else if id.Str != s.id {
+				d, _ = sjson.SetBytes(d, "id", s.id)
+			}
+		}
+		return raw(d)
+	}
+	return s
 }
 
 // toolStream is the tool loop for a client that asked for a stream: each turn is
-// streamed from the backend; text is relayed live as soon as a turn turns out to be
-// an answer, while tool-call deltas are held until the turn ends, so stack-tool
-// turns stay invisible and the client sees one normal OpenAI stream.
+// streamed from the backend and the client's stream starts with the first event, so
+// time to first byte is that of a plain stream. Text is relayed live; tool-call
+// deltas and the finish chunk are held until the turn ends, so stack-tool turns stay
+// invisible and the client sees one normal OpenAI stream. A failure after the first
+// byte (the round limit included) ends the stream with an error event.
 func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs []backend.Capability, w http.ResponseWriter) error {
 	var out *sse
 	var served router.Target
@@ -70,7 +93,7 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 		if len(stackCalls) == 0 {
 			c.res.Usage = r.usage
 			if out == nil {
-				out = &sse{relay: commitSSE(w, served, c.res.Fallbacks)}
+				out = newSSE(w, served, c.res.Fallbacks)
 			}
 			for _, e := range r.held {
 				out.relay(e)
@@ -129,6 +152,13 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			return nil
 		}
 		f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
+		if !f[5].Exists() && *out == nil {
+			// Commit on the first healthy event, as a plain stream does: tool-call
+			// deltas stay held below, so a stack-tool turn remains invisible and the
+			// next turn continues this same stream.
+			*out = newSSE(w, t, c.res.Fallbacks)
+			answering = true
+		}
 		switch {
 		case f[5].Exists():
 			if *out == nil {
@@ -147,7 +177,7 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			r.content.WriteString(f[2].Str)
 			if !answering { // the turn is an answer: commit and show what was held
 				if *out == nil {
-					*out = &sse{relay: commitSSE(w, t, c.res.Fallbacks)}
+					*out = newSSE(w, t, c.res.Fallbacks)
 				}
 				for _, e := range r.held {
 					(*out).relay(e)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LedgerRow is one billed request or sub-call.
@@ -34,16 +36,18 @@ const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent
 // InsertLedger writes rows in one transaction: the ledger's group commit, so a
 // burst of requests costs one commit rather than one each.
 func (db *DB) InsertLedger(ctx context.Context, rows []LedgerRow) error {
+	// Prepare before BEGIN: the writer pool has one connection, which the
+	// transaction then holds.
+	stmt, err := db.ledgerStmt(ctx)
+	if err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareNamedContext(ctx, insertLedger)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	stmt = tx.NamedStmtContext(ctx, stmt)
 	for i := range rows {
 		if _, err := stmt.ExecContext(ctx, &rows[i]); err != nil {
 			return err
@@ -64,4 +68,19 @@ func (db *DB) LedgerByRequest(ctx context.Context, tenant, requestID string) ([]
 	var rows []LedgerRow
 	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`SELECT * FROM ledger WHERE tenant_id = ? AND (request_id = ? OR parent_request_id = ?) ORDER BY id`), tenant, requestID, requestID)
 	return rows, err
+}
+
+// ledgerStmt prepares the insert once on the writer connection: it runs on every
+// request, and parsing it per commit costs more than the insert.
+func (db *DB) ledgerStmt(ctx context.Context) (*sqlx.NamedStmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if db.insertLedger == nil {
+		st, err := db.w.PrepareNamedContext(ctx, insertLedger)
+		if err != nil {
+			return nil, err
+		}
+		db.insertLedger = st
+	}
+	return db.insertLedger, nil
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
@@ -31,6 +32,9 @@ type DB struct {
 	w    *sqlx.DB // the single writer
 	r    *sqlx.DB // read-only pool
 	Path string
+
+	stmtMu       sync.Mutex
+	insertLedger *sqlx.NamedStmt
 }
 
 // Open opens (creating if needed) the database at path and migrates it. It refuses

@@ -34,7 +34,12 @@ type Tool struct {
 	Execute func(ctx context.Context, p auth.Principal, args json.RawMessage) (any, error)
 
 	schema *jsonschema.Schema
+	def    json.RawMessage
 }
+
+// Definition is the tool in OpenAI's tools[] shape, encoded once at Add because the
+// tool loop injects it into every chat request.
+func (t *Tool) Definition() json.RawMessage { return t.def }
 
 // Error is a tool failure reported to the model (and to /v1/tools/execute callers).
 type Error struct {
@@ -76,6 +81,11 @@ func (r *Registry) Add(t Tool) error {
 	}
 	if t.schema, err = c.Compile(url); err != nil {
 		return fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+	}
+	t.def, err = json.Marshal(map[string]any{"type": "function", "function": map[string]any{
+		"name": t.Name, "description": t.Description, "parameters": t.Parameters}})
+	if err != nil {
+		return fmt.Errorf("tools: %s: %w", t.Name, err)
 	}
 	r.tools[t.Name] = &t
 	return nil

@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"spass/local/simulator"
+)
+
+// The benchmarks send one request at a time (closed loop) over real loopback HTTP
+// and report time and allocations per request for the whole process: the client,
+// the simulator and, for the Gateway ones, the gateway. The Direct ones are the
+// baseline to subtract. Profile the gateway's path with
+//
+//	go test ./local/bench -run '^$' -bench Gateway -cpuprofile cpu.out
+//	go tool pprof -top cpu.out
+//
+// BENCH_GATEWAY_YAML is appended to the gateway's gateway.yaml, e.g.
+// "billing: {disabled: true}" to leave the ledger out.
+
+func BenchmarkDirectChat(b *testing.B)    { benchmarkTarget(b, Direct, false) }
+func BenchmarkGatewayChat(b *testing.B)   { benchmarkTarget(b, Gateway, false) }
+func BenchmarkDirectStream(b *testing.B)  { benchmarkTarget(b, Direct, true) }
+func BenchmarkGatewayStream(b *testing.B) { benchmarkTarget(b, Gateway, true) }
+
+func benchmarkTarget(b *testing.B, target string, stream bool) {
+	// No token delay: the benchmark measures the work per request, not waiting.
+	env, err := Start(context.Background(), simulator.Options{}, os.Getenv("BENCH_GATEWAY_YAML"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(env.Close)
+	url := env.SimURL
+	if target == Gateway {
+		url = env.GatewayURL
+	}
+	client := NewClient()
+	b.Cleanup(client.CloseIdleConnections)
+	req := Request{Body: ChatBody(16, stream), Stream: stream}
+	ctx := context.Background()
+	var ttfb time.Duration
+	b.ReportAllocs()
+	for id := 0; b.Loop(); id++ {
+		t, err := req.Do(ctx, client, url, id, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ttfb += t.TTFB
+	}
+	if stream {
+		b.ReportMetric(float64(ttfb.Nanoseconds())/float64(b.N), "ttfb-ns/op")
+	}
+}

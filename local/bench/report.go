@@ -1,0 +1,261 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the result of Run; its JSON form is the -json output. Times are in
+// microseconds unless a field says otherwise.
+type Report struct {
+	Rate         float64 `json:"rate"`
+	DurationS    float64 `json:"duration_s"`
+	WarmupS      float64 `json:"warmup_s"`
+	BlockMS      float64 `json:"block_ms"`
+	Tokens       int     `json:"tokens"`
+	TokenDelayMS float64 `json:"token_delay_ms"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
+	NumCPU       int     `json:"num_cpu"`
+	GoVersion    string  `json:"go_version"`
+	TargetP50US  float64 `json:"target_added_p50_us"`
+	TargetP99US  float64 `json:"target_added_p99_us"`
+	GatewayYAML  string  `json:"gateway_yaml,omitempty"`
+	// LoadBefore and LoadAfter are the system's 1-minute load average.
+	LoadBefore string `json:"load_before,omitempty"`
+	LoadAfter  string `json:"load_after,omitempty"`
+
+	Scenarios []ScenarioReport `json:"scenarios"`
+	// Met is true when every scenario met the targets.
+	Met bool `json:"met"`
+}
+
+// ScenarioReport compares the targets on one scenario.
+type ScenarioReport struct {
+	Name    string       `json:"name"`
+	Stream  bool         `json:"stream"`
+	Direct  TargetReport `json:"direct"`
+	Gateway TargetReport `json:"gateway"`
+	// Added is gateway minus direct, percentile by percentile (the difference of
+	// the distributions, not a distribution of per-request differences, which an
+	// open-loop run cannot pair up).
+	Added []Added `json:"added"`
+	// AddedCPUUS is the extra process CPU time per request through the gateway.
+	AddedCPUUS float64 `json:"added_cpu_per_request_us"`
+	// SendLag is how late the load generator sent requests relative to schedule.
+	SendLag Dist `json:"send_lag"`
+	// Met is true when every Added row is within the targets and no request failed.
+	Met bool `json:"met"`
+}
+
+// TargetReport is one target's side of a scenario.
+type TargetReport struct {
+	Requests      int     `json:"requests"`
+	Errors        int     `json:"errors"`
+	FirstError    string  `json:"first_error,omitempty"`
+	Rate          float64 `json:"rate"`
+	Latency       Dist    `json:"latency"`
+	TTFB          *Dist   `json:"ttfb,omitempty"`
+	Tail          *Dist   `json:"tail,omitempty"`
+	CPUPerRequest float64 `json:"cpu_per_request_us"`
+}
+
+// Dist is a Summary in microseconds.
+type Dist struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_us"`
+	P90 float64 `json:"p90_us"`
+	P99 float64 `json:"p99_us"`
+	Max float64 `json:"max_us"`
+}
+
+// Added is the latency the gateway adds to one measure.
+type Added struct {
+	Measure string  `json:"measure"` // "latency", "ttfb", "tail"
+	P50     float64 `json:"p50_us"`
+	P99     float64 `json:"p99_us"`
+	// Judged is false for a stream's total latency: the simulator's token timers
+	// jitter by up to a millisecond per token, more or less with how busy the
+	// process is, which swamps the difference; ttfb and tail stand for it.
+	Judged bool `json:"judged"`
+	Met    bool `json:"met"`
+}
+
+func dist(s Summary) Dist {
+	return Dist{N: s.N, P50: us(s.P50), P90: us(s.P90), P99: us(s.P99), Max: us(s.Max)}
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func targetReport(t TargetResult, stream bool) TargetReport {
+	r := TargetReport{
+		Requests: t.Sent, Errors: t.Errors, FirstError: t.FirstError, Rate: t.Rate(),
+		Latency: dist(Summarize(t.Total)), CPUPerRequest: us(t.CPUPerRequest()),
+	}
+	if stream {
+		ttfb, tail := dist(Summarize(t.TTFB)), dist(Summarize(t.Tail))
+		r.TTFB, r.Tail = &ttfb, &tail
+	}
+	return r
+}
+
+func scenarioReport(sc Scenario, res LoadResult) *ScenarioReport {
+	s := &ScenarioReport{
+		Name: sc.Name, Stream: sc.Stream,
+		Direct:  targetReport(res.Targets[0], sc.Stream),
+		Gateway: targetReport(res.Targets[1], sc.Stream),
+		SendLag: dist(res.Lag),
+	}
+	s.AddedCPUUS = s.Gateway.CPUPerRequest - s.Direct.CPUPerRequest
+	add := func(measure string, d, g Dist, judged bool) {
+		a := Added{Measure: measure, P50: g.P50 - d.P50, P99: g.P99 - d.P99, Judged: judged}
+		a.Met = a.P50 < us(TargetP50) && a.P99 < us(TargetP99)
+		s.Added = append(s.Added, a)
+	}
+	if sc.Stream {
+		add("ttfb", *s.Direct.TTFB, *s.Gateway.TTFB, true)
+		add("tail", *s.Direct.Tail, *s.Gateway.Tail, s.Direct.Tail.N > 0 && s.Gateway.Tail.N > 0)
+	}
+	add("latency", s.Direct.Latency, s.Gateway.Latency, !sc.Stream)
+	s.Met = s.Direct.Errors == 0 && s.Gateway.Errors == 0
+	for _, a := range s.Added {
+		s.Met = s.Met && (a.Met || !a.Judged)
+	}
+	return s
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes r as tables for people.
+func (r *Report) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "SPASS gateway overhead: %.0f req/s open loop, %gs per target (+%gs warm-up), targets alternating in %gms blocks\n",
+		r.Rate, r.DurationS, r.WarmupS, r.BlockMS)
+	fmt.Fprintf(w, "%d tokens per reply, stream token delay %gms; %s, GOMAXPROCS %d, %d CPUs", r.Tokens, r.TokenDelayMS, r.GoVersion, r.GOMAXPROCS, r.NumCPU)
+	if r.LoadBefore != "" {
+		fmt.Fprintf(w, ", load average %s before, %s after", r.LoadBefore, r.LoadAfter)
+	}
+	if r.GatewayYAML != "" {
+		fmt.Fprintf(w, "\ngateway.yaml extra: %s", r.GatewayYAML)
+	}
+	fmt.Fprint(w, "\nload generator, simulator and gateway share this process; CPU/req is the whole process's\n\n")
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\treq/s\tp50\tp90\tp99\tmax\tCPU/req\t")
+	row := func(scenario, target string, t TargetReport, d Dist) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", scenario, target, t.Requests, t.Errors, t.Rate,
+			fmtUS(d.P50), fmtUS(d.P90), fmtUS(d.P99), fmtUS(d.Max), fmtUS(t.CPUPerRequest))
+	}
+	for _, s := range r.Scenarios {
+		if s.Stream {
+			row(s.Name+" TTFB", Direct, s.Direct, *s.Direct.TTFB)
+			row(s.Name+" TTFB", Gateway, s.Gateway, *s.Gateway.TTFB)
+			row(s.Name+" tail", Direct, s.Direct, *s.Direct.Tail)
+			row(s.Name+" tail", Gateway, s.Gateway, *s.Gateway.Tail)
+		}
+		row(measureName(s, "latency"), Direct, s.Direct, s.Direct.Latency)
+		row(measureName(s, "latency"), Gateway, s.Gateway, s.Gateway.Latency)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nadded by the gateway (gateway − direct; target +p50 < %s, +p99 < %s)\n", fmtUS(r.TargetP50US), fmtUS(r.TargetP99US))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\t+p50\t+p99\t+CPU/req\ttarget\t")
+	for _, s := range r.Scenarios {
+		for _, a := range s.Added {
+			verdict := metText(a.Met)
+			if !a.Judged {
+				verdict = "(not judged)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", measureName(s, a.Measure), fmtSigned(a.P50), fmtSigned(a.P99), fmtSigned(s.AddedCPUUS), verdict)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nTTFB: to the first data event. tail: from the upstream's end of the stream to the client's last byte.")
+	fmt.Fprintln(w, "stream total is not judged: the simulator's per-token timers jitter by up to 1 ms each, with how busy the process is.")
+	for _, s := range r.Scenarios {
+		fmt.Fprintf(w, "%s: send lag behind schedule p50 %s, p99 %s, max %s\n", s.Name, fmtUS(s.SendLag.P50), fmtUS(s.SendLag.P99), fmtUS(s.SendLag.Max))
+		for _, t := range []struct {
+			name string
+			r    TargetReport
+		}{{Direct, s.Direct}, {Gateway, s.Gateway}} {
+			if t.r.Errors > 0 {
+				fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", s.Name, t.name, t.r.Errors, t.r.FirstError)
+			}
+			if t.r.Rate < 0.95*r.Rate {
+				fmt.Fprintf(w, "%s %s: achieved only %.1f of %.0f req/s\n", s.Name, t.name, t.r.Rate, r.Rate)
+			}
+		}
+	}
+	if busy(r.LoadBefore, r.NumCPU) || busy(r.LoadAfter, r.NumCPU) {
+		fmt.Fprintf(w, "warning: load average %s before, %s after on %d CPUs: other processes competed with the run; tails are theirs too\n",
+			r.LoadBefore, r.LoadAfter, r.NumCPU)
+	}
+	verdict := "MET"
+	if !r.Met {
+		verdict = "MISSED"
+	}
+	_, err := fmt.Fprintf(w, "overall target (+p50 < %s, +p99 < %s, no errors) at %.0f req/s: %s\n", fmtUS(r.TargetP50US), fmtUS(r.TargetP99US), r.Rate, verdict)
+	return err
+}
+
+// busy reports whether a load average says other processes wanted more than a
+// quarter of the machine. The run itself adds up to about 1.
+func busy(load string, cpus int) bool {
+	v, err := strconv.ParseFloat(load, 64)
+	return err == nil && v > 1+0.25*float64(cpus)
+}
+
+// measureName labels a scenario's measure in the tables.
+func measureName(s ScenarioReport, measure string) string {
+	switch {
+	case measure == "ttfb":
+		return s.Name + " TTFB"
+	case measure == "tail":
+		return s.Name + " tail"
+	case s.Stream:
+		return s.Name + " total"
+	}
+	return s.Name
+}
+
+func metText(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// fmtUS formats microseconds with a unit that keeps three significant digits.
+func fmtUS(v float64) string {
+	switch a := max(v, -v); {
+	case a >= 10000:
+		return fmt.Sprintf("%.1fms", v/1000)
+	case a >= 1000:
+		return fmt.Sprintf("%.2fms", v/1000)
+	default:
+		return fmt.Sprintf("%.0fµs", v)
+	}
+}
+
+func fmtSigned(v float64) string {
+	s := fmtUS(v)
+	if !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	return s
+}
