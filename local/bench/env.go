@@ -131,6 +131,6 @@ routing: {first_byte_timeout: 10s, response_timeout: 30s}
 		case "SPASS_DATA_DIR":
 			return filepath.Join(dir, "data")
 		}
-		return ""
+		return os.Getenv(k) // e.g. SPASS_TOOLS_ALLOWLIST=none to measure without stack tools
 	})
 }
