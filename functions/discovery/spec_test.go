@@ -97,31 +97,42 @@ func TestSpecMatchesMountedRoutes(t *testing.T) {
 	mounted := map[string]bool{}
 	for _, g := range shim.Groups {
 		for _, route := range g.Routes {
-			method, path, ok := strings.Cut(route, " ")
+			ops, ok := routeOperations(doc, route)
 			if !ok {
-				// A pattern without a method serves them all (a mounted UI such as
-				// asynqmon): the document must list its path with some operation.
-				path = specPath(route)
-				item := doc.Paths.Value(path)
-				if item == nil {
-					t.Errorf("group %s mounts %s (any method), which /openapi.json does not document", g.Name, route)
-					continue
-				}
-				for m := range item.Operations() {
-					mounted[m+" "+path] = true
-				}
-				continue
+				t.Errorf("group %s mounts %s, which /openapi.json does not document", g.Name, route)
 			}
-			path = specPath(path)
-			mounted[method+" "+path] = true
-			if !documented[method+" "+path] {
-				t.Errorf("group %s mounts %s %s, which /openapi.json does not document", g.Name, method, path)
+			for _, op := range ops {
+				mounted[op] = true
 			}
 		}
 	}
 	for r := range documented {
 		if !mounted[r] {
 			t.Errorf("/openapi.json documents %s, which no group mounts", r)
+		}
+	}
+}
+
+func TestRouteOperations(t *testing.T) {
+	doc := loadSpec(t)
+	cases := []struct {
+		route string
+		want  []string
+		ok    bool
+	}{
+		{"GET /v1/models", []string{"GET /v1/models"}, true},
+		{"GET /{$}", []string{"GET /"}, true},
+		{"PATCH /v1/models", []string{"PATCH /v1/models"}, false},
+		// A method-less pattern serves every method: it stands for each operation
+		// the document lists on its path, so each must be exercised.
+		{"/v1/images/{id}", []string{"DELETE /v1/images/{id}", "GET /v1/images/{id}", "HEAD /v1/images/{id}"}, true},
+		{"/admin/queues/", []string{"GET /admin/queues/"}, true},
+		{"/v1/nowhere/{id}", []string{"* /v1/nowhere/{id}"}, false},
+	}
+	for _, tc := range cases {
+		ops, ok := routeOperations(doc, tc.route)
+		if !slices.Equal(ops, tc.want) || ok != tc.ok {
+			t.Errorf("routeOperations(%q) = %v, %v; want %v, %v", tc.route, ops, ok, tc.want, tc.ok)
 		}
 	}
 }
@@ -198,4 +209,30 @@ func specPath(muxPath string) string {
 		return p
 	}
 	return "/"
+}
+
+// routeOperations maps a mounted ServeMux pattern to the document's operations
+// ("METHOD /path", sorted). "METHOD /path" is that one operation. A pattern without
+// a method (the handler dispatches the methods itself, as /v1/images/{id} and the
+// queue monitor do) is every operation the document lists on its path; when it
+// lists none, the result is the one entry "* /path". ok reports whether the
+// document documents the route.
+func routeOperations(doc *openapi3.T, route string) (ops []string, ok bool) {
+	method, path, hasMethod := strings.Cut(route, " ")
+	if !hasMethod {
+		path = specPath(route)
+		if item := doc.Paths.Value(path); item != nil {
+			for m := range item.Operations() {
+				ops = append(ops, m+" "+path)
+			}
+		}
+		if len(ops) == 0 {
+			return []string{"* " + path}, false
+		}
+		slices.Sort(ops)
+		return ops, true
+	}
+	path = specPath(path)
+	item := doc.Paths.Value(path)
+	return []string{method + " " + path}, item != nil && item.GetOperation(method) != nil
 }

@@ -1,7 +1,11 @@
 package openai_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	pngenc "image/png"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -179,4 +183,36 @@ func TestImagesNeedAVisionModel(t *testing.T) {
 	if resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", body("sim-vision"))); resp.StatusCode != 200 {
 		t.Fatalf("vision model: %d", resp.StatusCode)
 	}
+}
+
+func TestImageRefsAreOwnerScoped(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	var png bytes.Buffer
+	if err := pngenc.Encode(&png, image.NewRGBA(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	as := func(user string, req *http.Request) *http.Request {
+		req.Header.Set("Authorization", "Bearer "+gatewaytest.UserToken)
+		req.Header.Set("SPASS-User-Id", user)
+		return req
+	}
+	up := as("alice", env.Request(t, "POST", "/v1/images", png.String()))
+	up.Header.Set("Content-Type", "image/png")
+	var img struct{ ID string }
+	resp := gatewaytest.Do(t, up)
+	readJSON(t, resp.Body, &img)
+	if resp.StatusCode != 201 || img.ID == "" {
+		t.Fatalf("upload %d %+v", resp.StatusCode, img)
+	}
+	body := `{"model":"sim-vision","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"spass://images/` + img.ID + `"}}]}]}`
+	if resp := gatewaytest.Do(t, as("alice", env.Request(t, "POST", "/v1/chat/completions", body))); resp.StatusCode != 200 {
+		t.Fatalf("owner's reference: %d", resp.StatusCode)
+	}
+	if !strings.Contains(string(env.Sims["sim"].LastRequest()), "data:image/png;base64,") {
+		t.Fatal("the reference was not inlined")
+	}
+	expectError(t, gatewaytest.Do(t, as("bob", env.Request(t, "POST", "/v1/chat/completions", body))), 404, "image_not_found")
+	req := env.Request(t, "POST", "/v1/chat/completions", body)
+	req.Header.Set("Authorization", "Bearer "+gatewaytest.OtherToken)
+	expectError(t, gatewaytest.Do(t, req), 404, "image_not_found")
 }

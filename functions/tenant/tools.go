@@ -69,9 +69,13 @@ func executeTool(a *app.App) web.HandlerFunc {
 		var req struct {
 			Name      string          `json:"name"`
 			Arguments json.RawMessage `json:"arguments"`
+			UserID    json.RawMessage `json:"user_id"`
 		}
 		if err := json.Unmarshal(b, &req); err != nil {
 			return apierr.E(apierr.InvalidJSON, "", nil)
+		}
+		if req.UserID != nil {
+			return apierr.P(apierr.UserIDInBody, "user_id", "")
 		}
 		if req.Name == "" {
 			return apierr.P(apierr.MissingParameter, "name", "Name the tool to run.")

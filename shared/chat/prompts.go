@@ -27,9 +27,10 @@ type Prompts interface {
 	ResolveSystemPrompt(ctx context.Context, tenant, user, name string) (string, bool, error)
 }
 
-// Images reads stored images for vision requests.
+// Images reads stored images for vision requests; a non-empty user limits the
+// lookup to that user's images.
 type Images interface {
-	ImageBytes(ctx context.Context, tenant, id string) (contentType string, data []byte, ok bool, err error)
+	ImageBytes(ctx context.Context, tenant, user, id string) (contentType string, data []byte, ok bool, err error)
 }
 
 // Prepare applies the gateway's request extensions to a parsed chat request: the
@@ -85,7 +86,11 @@ func (s *Service) inlineImages(ctx context.Context, p auth.Principal, req *Reque
 		if s.Images == nil {
 			return apierr.E(apierr.NotConfigured, "The image store is not available.", nil)
 		}
-		ct, data, ok, err := s.Images.ImageBytes(ctx, p.Tenant, r.id)
+		owner := p.User // users reference their own images; admins any of the tenant's
+		if p.CanWrite() {
+			owner = ""
+		}
+		ct, data, ok, err := s.Images.ImageBytes(ctx, p.Tenant, owner, r.id)
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -31,10 +32,6 @@ import (
 // RuntimeAPIEnv is set by the Lambda service (and by local/lambda) to the host:port
 // of the Runtime API; its presence means "running as a Lambda function".
 const RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
-
-// LambdaDataDir is the data directory under Lambda when SPASS_DATA_DIR is unset:
-// /tmp is the only writable path of a Lambda sandbox.
-const LambdaDataDir = "/tmp/spass"
 
 // Main is the whole body of a bootstrap's main: it builds the app from the
 // environment, mounts the group built by newHandler and serves it until the process
@@ -87,7 +84,7 @@ func Config(getenv func(string) string, underLambda bool) (*config.Config, error
 			if v := getenv(k); v != "" || k != "SPASS_DATA_DIR" {
 				return v
 			}
-			return LambdaDataDir
+			return filepath.Join(os.TempDir(), "spass") // /tmp: a sandbox's only writable path
 		}
 	}
 	cfg, err := config.Load(env)

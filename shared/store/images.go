@@ -129,8 +129,8 @@ func (db *DB) Image(ctx context.Context, tenant, user, id string) (Image, bool, 
 // ImageBytes returns the type and bytes of the tenant's image id, for chat requests
 // that reference a stored image (chat.Images). Ids are unguessable, so holding one
 // is what lets a request use the image; it is not restricted to its owner.
-func (db *DB) ImageBytes(ctx context.Context, tenant, id string) (string, []byte, bool, error) {
-	img, ok, err := db.Image(ctx, tenant, "", id)
+func (db *DB) ImageBytes(ctx context.Context, tenant, user, id string) (string, []byte, bool, error) {
+	img, ok, err := db.Image(ctx, tenant, user, id)
 	return img.ContentType, img.Bytes, ok, err
 }
 
