@@ -3,7 +3,8 @@
 GO       ?= go
 NODE_SDK := local/sdktest/node
 
-.PHONY: run test test-go node-deps bench vet fmt build clean
+.PHONY: run test test-go node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
+	build-ChatFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
@@ -29,3 +30,58 @@ build:
 
 clean:
 	rm -rf bin
+
+# Cross builds for linux: cgo stays on (SQLite needs it), so a foreign architecture is
+# compiled with Debian's cross gcc (gcc-aarch64-linux-gnu, gcc-x86-64-linux-gnu).
+# goarch maps arm64/aarch64/x86_64/amd64 to GOARCH; cgo_env gives its build variables.
+goarch = $(if $(filter x86_64 amd64,$(1)),amd64,$(if $(filter arm64 aarch64,$(1)),arm64,$(error architecture must be arm64 or x86_64, not "$(1)")))
+cross_cc_arm64 := aarch64-linux-gnu-gcc
+cross_cc_amd64 := x86_64-linux-gnu-gcc
+cgo_env = CGO_ENABLED=1 GOOS=linux GOARCH=$(call goarch,$(1)) $(if $(filter $(shell $(GO) env GOHOSTARCH),$(call goarch,$(1))),,CC=$(cross_cc_$(call goarch,$(1))))
+
+# Lambda. `sam build` runs build-<LogicalId> for every template.yaml function with
+# BuildMethod makefile and ARTIFACTS_DIR set; each target writes $(ARTIFACTS_DIR)/bootstrap
+# for provided.al2023. sam build cannot pass the architecture on, so LAMBDA_ARCH must
+# match the template's Architecture parameter (default arm64 in both).
+LAMBDA_ARCH ?= arm64
+LAMBDA_TAGS := lambda.norpc,netgo,osusergo
+
+# bootstrap builds functions/$(1)/bootstrap into $(ARTIFACTS_DIR)/bootstrap.
+define bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(call cgo_env,$(LAMBDA_ARCH)) $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags="-s -w" -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)/bootstrap
+endef
+
+# One target per function of template.yaml, naming the endpoint group it runs.
+build-ChatFunction:
+	$(call bootstrap,openai)
+build-DiscoveryFunction:
+	$(call bootstrap,discovery)
+build-TenantFunction:
+	$(call bootstrap,tenant)
+build-AdminFunction:
+	$(call bootstrap,admin)
+
+# The whole bundle as Lambda functions on one port, under local/lambda's Runtime API
+# emulator (the bootstraps are built for this machine into bin/lambda).
+lambda-local:
+	$(GO) run ./local/cmd/lambda-local
+
+# Cold start of each bootstrap: process start to first response.
+bench-lambda:
+	$(GO) run ./local/cmd/lambda-local -bench
+
+# The DGX host's binaries for infra/systemd (the Spark is arm64).
+HOST_ARCH ?= arm64
+host:
+	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-gateway ./local/cmd/gateway
+	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-workers ./workers
+
+# infra/: systemd units, env templates, Prometheus config and alert rules (promtool).
+check-infra:
+	$(GO) test -count=1 ./infra/
+
+# Chromium and the npm packages of the browser test (needs root for apt).
+browser-deps:
+	bash local/browsertest/setup.sh

@@ -28,23 +28,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if cfg.Embedded {
-		url, stop, err := startSimulator()
-		if err != nil {
-			return err
-		}
-		defer stop()
-		cfg.Backends[0].BaseURL = url
-		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed.\n", url)
+	stop, err := Embed(cfg, stdout)
+	if err != nil {
+		return err
 	}
-	if len(cfg.Tenants) == 0 {
-		tok, err := devToken(cfg.DataDir)
-		if err != nil {
-			return err
-		}
-		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: config.RoleAdmin}}}}
-		fmt.Fprintf(stdout, "No API_KEYS or tenants configured: dev token (tenant %q, role admin):\n\n    %s\n\n", config.DefaultTenant, tok)
-	}
+	defer stop()
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -75,6 +63,33 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// Embed completes the embedded default in cfg, as `make run` and lambda-local need:
+// with no backend configured it starts the simulator and points the simulator
+// backend at it; with no tenants it adds the dev token. It prints what it did; stop
+// ends the simulator.
+func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
+	stop = func() {}
+	if cfg.Embedded {
+		url, stopSim, err := startSimulator()
+		if err != nil {
+			return nil, err
+		}
+		stop = stopSim
+		cfg.Backends[0].BaseURL = url
+		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed.\n", url)
+	}
+	if len(cfg.Tenants) == 0 {
+		tok, err := devToken(cfg.DataDir)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: config.RoleAdmin}}}}
+		fmt.Fprintf(stdout, "No API_KEYS or tenants configured: dev token (tenant %q, role admin):\n\n    %s\n\n", config.DefaultTenant, tok)
+	}
+	return stop, nil
 }
 
 // startSimulator serves the simulator on a free loopback port.
