@@ -78,7 +78,7 @@ func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
 		}
 		stop = stopSim
 		cfg.Backends[0].BaseURL = url
-		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed.\n", url)
+		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed, sim-image.\n", url)
 	}
 	if len(cfg.Tenants) == 0 {
 		tok, err := devToken(cfg.DataDir)
