@@ -21,8 +21,13 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
+# Added latency through the gateway (billing on, then off to compare), then the
+# ledger's committed rows per second.
 bench:
 	$(GO) run ./local/cmd/bench
+	@echo "--- the same with billing off"
+	$(GO) run ./local/cmd/bench -gateway-yaml 'billing: {disabled: true}'
+	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 
 build:
 	$(GO) build -o bin/gateway ./local/cmd/gateway
