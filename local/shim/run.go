@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +18,8 @@ import (
 	"spass/shared/app"
 	"spass/shared/config"
 	"spass/shared/jobs"
+
+	"spass/shared/web"
 )
 
 // Run loads the config, starts the simulator for the embedded default, and serves
@@ -48,21 +49,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: Handler(a), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "SPASS gateway listening on http://%s (config: %s)\n", ln.Addr(), cfg.Source)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return web.Serve(ctx, ln, Handler(a))
 }
 
 // Embed completes the embedded default in cfg, as `make run` and lambda-local need:

@@ -21,12 +21,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"spass/shared/app"
 	"spass/shared/config"
+
+	"spass/shared/web"
 )
 
 // RuntimeAPIEnv is set by the Lambda service (and by local/lambda) to the host:port
@@ -107,19 +108,6 @@ func serve(ctx context.Context, addr string, h http.Handler, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "listening on http://%s (no %s: plain HTTP)\n", ln.Addr(), RuntimeAPIEnv)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return web.Serve(ctx, ln, h)
 }

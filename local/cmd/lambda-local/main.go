@@ -12,12 +12,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +26,8 @@ import (
 	"spass/local/lambda"
 	"spass/local/shim"
 	"spass/shared/config"
+
+	"spass/shared/web"
 )
 
 func main() {
@@ -134,7 +134,6 @@ func serve(ctx context.Context, addr string, fns []lambda.Function, routes []lam
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	for _, r := range routes {
 		kind := "HTTP API, buffered"
 		if r.URL {
@@ -143,17 +142,5 @@ func serve(ctx context.Context, addr string, fns []lambda.Function, routes []lam
 		fmt.Fprintf(stdout, "  %-32s -> %-18s (%s)\n", r.Pattern, r.Function, kind)
 	}
 	fmt.Fprintf(stdout, "SPASS as Lambda functions on http://%s (one process per concurrent request)\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return web.Serve(ctx, ln, e)
 }
