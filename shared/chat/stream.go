@@ -27,20 +27,11 @@ var (
 // failure falls back to the next tier; after it, failures end the stream with an
 // OpenAI-shaped error event carrying a catalog code.
 func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool, w http.ResponseWriter) error {
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	tm := newTimer(c.s.FirstByte, cancel)
-	defer tm.stop()
-
-	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
+	rd, tm, done, err := c.openStream(ctx, t, body)
 	if err != nil {
-		return streamFailure(ctx, tm, err)
+		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return statusFailure(resp)
-	}
-	rd := newEventReader(resp.Body)
+	defer done()
 	first, err := rd.next()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -88,6 +79,26 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 		}
 		tm.reset()
 	}
+}
+
+// openStream posts a streamed request under the first-byte timer (re-armed by the
+// caller on every event) and returns its event reader; done releases it all.
+func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*eventReader, *timer, func(), error) {
+	actx, cancel := context.WithCancel(ctx)
+	tm := newTimer(c.s.FirstByte, cancel)
+	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
+	if err != nil {
+		tm.stop()
+		cancel()
+		return nil, nil, nil, streamFailure(ctx, tm, err)
+	}
+	done := func() { resp.Body.Close(); tm.stop(); cancel() }
+	if resp.StatusCode != http.StatusOK {
+		err := statusFailure(resp)
+		done()
+		return nil, nil, nil, err
+	}
+	return newEventReader(resp.Body), tm, done, nil
 }
 
 // commitSSE sends the stream's headers (from here on the client has the answer's

@@ -118,19 +118,11 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 // failure falls back to the next tier; after it, failures end the stream in-band.
 func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l *loop, r *round, out **sse, w http.ResponseWriter) error {
 	*r = round{calls: map[int]*toolCall{}}
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	tm := newTimer(c.s.FirstByte, cancel)
-	defer tm.stop()
-	resp, err := t.Backend.Post(actx, "/chat/completions", body, true)
+	rd, tm, done, err := c.openStream(ctx, t, body)
 	if err != nil {
-		return streamFailure(ctx, tm, err)
+		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return statusFailure(resp)
-	}
-	rd := newEventReader(resp.Body)
+	defer done()
 	answering := *out != nil
 	for {
 		data, err := rd.next()
