@@ -202,7 +202,7 @@ func uploadError(err error, msg string) error {
 func listImages(db *store.DB) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p := auth.From(r.Context())
-		limit, err := limitParam(r, 50, 200)
+		limit, err := web.QueryLimit(r, 50, 200)
 		if err != nil {
 			return err
 		}
@@ -269,17 +269,4 @@ func imageByID(db *store.DB) web.HandlerFunc {
 
 func imageNotFound(id string) error {
 	return apierr.P(apierr.ImageNotFound, "id", "No stored image "+strconv.Quote(id)+".")
-}
-
-// limitParam reads ?limit=, def when absent, 1..most otherwise.
-func limitParam(r *http.Request, def, most int) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > most {
-		return 0, apierr.P(apierr.InvalidQuery, "limit", "limit must be an integer from 1 to "+strconv.Itoa(most)+".")
-	}
-	return n, nil
 }

@@ -155,7 +155,7 @@ func listMemory(db *store.DB) web.HandlerFunc {
 		if len(text) > 500 {
 			return apierr.P(apierr.InvalidQuery, "q", "q must be at most 500 bytes.")
 		}
-		limit, err := queryLimit(r, 50, 200)
+		limit, err := web.QueryLimit(r, 50, 200)
 		if err != nil {
 			return err
 		}
@@ -250,17 +250,4 @@ func deleteMemory(db *store.DB) web.HandlerFunc {
 		}
 		return web.JSON(w, http.StatusOK, map[string]any{"id": e.ID, "object": "memory.deleted", "deleted": true})
 	}
-}
-
-// queryLimit reads ?limit=, def when absent, 1..most otherwise.
-func queryLimit(r *http.Request, def, most int) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > most {
-		return 0, apierr.P(apierr.InvalidQuery, "limit", "limit must be an integer from 1 to "+strconv.Itoa(most)+".")
-	}
-	return n, nil
 }

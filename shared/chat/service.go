@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -92,7 +93,7 @@ type Service struct {
 func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, w http.ResponseWriter) (Result, error) {
 	return s.serve(ctx, p, "chat", req.Model, "chat", int64(len(req.Raw)), w, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
-			if !m.Vision && containsCap(req.Needs, backend.Vision) {
+			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", fmt.Sprintf("The model %q does not read images; GET /v1/info lists the vision models.", req.Model))
 			}
 			if stack := s.stackTools(c, req); len(stack) > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 	}
 	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), defs)
 	needs := req.Needs
-	if !containsCap(needs, backend.Tools) {
+	if !slices.Contains(needs, backend.Tools) {
 		needs = append(append([]backend.Capability(nil), needs...), backend.Tools)
 	}
 	if req.Stream {
@@ -303,13 +304,4 @@ func withUsage(b []byte, path string, u Usage) []byte {
 		}
 	}
 	return b
-}
-
-func containsCap(cs []backend.Capability, c backend.Capability) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }

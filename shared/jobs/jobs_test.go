@@ -3,14 +3,13 @@ package jobs_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
+	"spass/local/redistest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"spass/shared/jobs"
 	"spass/shared/store"
@@ -19,19 +18,7 @@ import (
 // redisURL is this package's own Redis database, so packages can test in parallel.
 const redisURL = "redis://127.0.0.1:6379/3"
 
-func needRedis(t *testing.T) {
-	t.Helper()
-	opt, _ := redis.ParseURL(redisURL)
-	c := redis.NewClient(opt)
-	defer c.Close()
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis is required in CI: %v", err)
-		}
-		t.Skipf("no Redis at %s: %v", redisURL, err)
-	}
-	c.FlushDB(context.Background())
-}
+func needRedis(t *testing.T) { redistest.Open(t, 3) }
 
 func openDB(t *testing.T) *store.DB {
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "spass.db"))

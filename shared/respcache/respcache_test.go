@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
+	"spass/local/redistest"
 	"strconv"
 	"testing"
 	"time"
@@ -23,25 +23,8 @@ const (
 // NewForTest is New with testTimeout, for the gateway test in package respcache_test.
 func NewForTest(tb testing.TB) *Cache { return newCache(openRedis(tb), testTimeout) }
 
-// openRedis connects to the CI Redis and empties this package's database. Without
-// Redis the test fails in CI and is skipped elsewhere.
-func openRedis(tb testing.TB) *redis.Client {
-	tb.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: testDB})
-	tb.Cleanup(func() { rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("redis at 127.0.0.1:6379: %v", err)
-		}
-		tb.Skipf("redis at 127.0.0.1:6379 is not reachable: %v", err)
-	}
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return rdb
-}
+// openRedis is this package's own Redis database, emptied.
+func openRedis(tb testing.TB) *redis.Client { return redistest.Open(tb, testDB) }
 
 func variants() []struct {
 	name string

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
@@ -113,12 +114,9 @@ func canAll(b *backend.Backend, needs []backend.Capability) bool {
 }
 
 func capNames(needs []backend.Capability) string {
-	s := ""
+	names := make([]string, len(needs))
 	for i, c := range needs {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(c)
+		names[i] = string(c)
 	}
-	return s
+	return strings.Join(names, ", ")
 }

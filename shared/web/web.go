@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"spass/shared/apierr"
 )
@@ -107,4 +108,17 @@ func TraceFrom(ctx context.Context) *Trace {
 // WithTrace returns ctx carrying t.
 func WithTrace(ctx context.Context, t *Trace) context.Context {
 	return context.WithValue(ctx, traceKey{}, t)
+}
+
+// QueryLimit reads ?limit= for list routes: def when absent, otherwise 1..most.
+func QueryLimit(r *http.Request, def, most int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > most {
+		return 0, apierr.P(apierr.InvalidQuery, "limit", "limit must be an integer from 1 to "+strconv.Itoa(most)+".")
+	}
+	return n, nil
 }
