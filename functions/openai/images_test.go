@@ -244,10 +244,10 @@ func TestImageGenerationB64(t *testing.T) {
 		t.Fatalf("stored %+v", l)
 	}
 	// One ledger row, on route images, for the request.
-	rows, err := env.App.Store.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
-	if err != nil || len(rows) != 1 || rows[0].Route != "images" || rows[0].Model != "sim-image" || rows[0].Status != 200 ||
+	rows := env.Ledger(t, "acme")
+	if len(rows) != 1 || rows[0].Route != "images" || rows[0].Model != "sim-image" || rows[0].Status != 200 ||
 		rows[0].RequestID != resp.Header.Get("SPASS-Request-Id") || rows[0].UserID != "alice" {
-		t.Fatalf("ledger %+v %v", rows, err)
+		t.Fatalf("ledger %+v", rows)
 	}
 }
 
@@ -369,7 +369,7 @@ func TestImageGenToolThroughThePipeline(t *testing.T) {
 	if resp := send(t, env, gatewaytest.UserToken, "alice", "GET", refs[0].URL, "", nil); resp.StatusCode != 200 {
 		t.Fatalf("alice fetches her generated image: %d", resp.StatusCode)
 	}
-	rows, _ := env.App.Store.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
+	rows := env.Ledger(t, "acme")
 	if len(rows) != 1 || rows[0].ParentRequestID != "req_chat1" || !strings.HasPrefix(rows[0].RequestID, "req_chat1-img-") || rows[0].Route != "images" {
 		t.Fatalf("ledger %+v", rows)
 	}

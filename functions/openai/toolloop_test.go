@@ -61,7 +61,7 @@ func TestToolLoopRunsStackToolsServerSide(t *testing.T) {
 	if n := env.Sims["sim"].Requests(); n != 2 {
 		t.Fatalf("%d upstream rounds, want 2", n)
 	}
-	rows, _ := env.App.Store.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
+	rows := env.Ledger(t, "acme")
 	if len(rows) != 2 || rows[0].Route != "chat.tool_round" || rows[0].ParentRequestID != resp.Header.Get("SPASS-Request-Id") || rows[1].Route != "chat" {
 		t.Fatalf("ledger %+v", rows)
 	}

@@ -29,11 +29,7 @@ func startPriced(t *testing.T, opts simulator.Options) *gatewaytest.Env {
 
 func ledger(t *testing.T, env *gatewaytest.Env, tenant string) []store.LedgerRow {
 	t.Helper()
-	rows, err := env.App.Store.LedgerRows(context.Background(), tenant, 0, time.Now().Add(time.Hour).UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return env.Ledger(t, tenant)
 }
 
 func TestLedgerRowPerRequest(t *testing.T) {

@@ -66,6 +66,10 @@ func usage(a *app.App) web.HandlerFunc {
 			return apierr.P(apierr.InvalidQuery, "group_by", "group_by must be model, user or backend.")
 		}
 		tenant := auth.From(r.Context()).Tenant
+		// Rows still in the ledger journal are part of "exact at any moment".
+		if err := a.SyncLedger(r.Context()); err != nil {
+			return apierr.E(apierr.Internal, "", err)
+		}
 		rows, err := a.Store.Usage(r.Context(), tenant, store.UsageQuery{From: from.UnixMilli(), To: to.UnixMilli(), Bucket: bucket, GroupBy: group})
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)

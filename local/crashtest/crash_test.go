@@ -85,6 +85,9 @@ tenants: {acme: {tokens: [{name: t, sha256: %s, role: user}]}}
 	}
 	billed := map[string]bool{}
 	for _, r := range rows {
+		if billed[r.RequestID] {
+			t.Fatalf("request %s billed twice: the journal replay must skip committed rows", r.RequestID)
+		}
 		billed[r.RequestID] = true
 	}
 	missing := 0

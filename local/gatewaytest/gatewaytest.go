@@ -18,6 +18,7 @@ import (
 	"spass/shared/app"
 	"spass/shared/auth"
 	"spass/shared/config"
+	"spass/shared/store"
 )
 
 // Tokens of the test tenants.
@@ -135,6 +136,20 @@ func (e *Env) Request(t testing.TB, method, path, body string) *http.Request {
 	req.Header.Set(auth.UserHeader, "alice")
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// Ledger returns the tenant's ledger rows, oldest first, after committing every
+// row recorded so far (the ledger commits in batches, off the request path).
+func (e *Env) Ledger(t testing.TB, tenant string) []store.LedgerRow {
+	t.Helper()
+	if err := e.App.SyncLedger(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.App.Store.LedgerRows(context.Background(), tenant, 0, time.Now().Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // Do sends req with a client that has a generous timeout.

@@ -124,7 +124,11 @@ func TestRedisOutage(t *testing.T) {
 
 	stop = redisServer(t, addr)
 	waitFor(t, func() bool { return ready(t, env).Status == "ok" })
-	// The scheduler fires the rollup once Redis is back; enqueue it as it would.
+	// The scheduler fires the rollup once Redis is back; enqueue it as it would,
+	// after the ledger committed its batch (it commits off the request path).
+	if err := env.App.SyncLedger(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	opt, _ := asynq.ParseRedisURI(url)
 	client := asynq.NewClient(opt)
 	defer client.Close()

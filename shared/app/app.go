@@ -107,7 +107,11 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		return nil, err
 	}
 	if !cfg.Billing.Disabled {
-		ledger := billing.NewLedger(db)
+		ledger, err := billing.OpenLedger(ctx, db, filepath.Join(cfg.DataDir, "journal"))
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
 		a.closers = append([]func(){ledger.Close}, a.closers...) // drain before the store closes
 		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings, Observer: a.Metrics}
 		a.Chat.Billing = a.Billing
@@ -171,6 +175,15 @@ func (a *App) ModelCards(ctx context.Context, p auth.Principal) (any, error) {
 
 // Middleware wraps a group's handler with request ids, recovery and metrics.
 func (a *App) Middleware(h http.Handler) http.Handler { return web.Middleware(a.Metrics, h) }
+
+// SyncLedger commits every ledger row recorded so far to SQLite, for readers
+// that must see all of them; a no-op when billing is disabled.
+func (a *App) SyncLedger(ctx context.Context) error {
+	if a.Billing == nil {
+		return nil
+	}
+	return a.Billing.Ledger.Sync(ctx)
+}
 
 // Close drains the ledger and closes the store.
 func (a *App) Close() error {

@@ -2,107 +2,205 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"spass/shared/store"
 )
 
-// maxBatch bounds one group commit.
-const maxBatch = 512
+// linger is how long the writer lets rows gather before it commits them: at 500
+// requests/s that is one SQLite transaction per ten rows instead of per row.
+const linger = 20 * time.Millisecond
 
-// Ledger writes ledger rows through one goroutine that batches whatever is waiting
-// into a single transaction (group commit): under load, hundreds of requests share
-// one commit instead of queueing for the single SQLite writer one by one.
+// Ledger makes each ledger row durable before its request's response ends, at the
+// cost of one append to a journal file, and commits the rows to SQLite in batches
+// from one goroutine, off the request path. A SQLite commit per request (even
+// grouped) cost the request its wait for the writer; the append costs a write(2).
+//
+// After a crash, OpenLedger replays the journal: rows past the last committed
+// sequence number are inserted, so every answered request is billed exactly once.
+// Readers that must see every row so far (the usage API) call Sync first.
 type Ledger struct {
-	db   *store.DB
-	ch   chan pending
-	stop chan struct{}
-	done sync.WaitGroup
+	db *store.DB
 	// OnWrite, if set, is told how many rows each commit wrote (metrics).
 	OnWrite func(rows int)
+
+	mu      sync.Mutex // guards seq, journal and pending
+	seq     int64      // last sequence number appended
+	journal journal
+	pending []store.LedgerRow // appended, not yet committed
+	pendSeq int64             // sequence number of the last pending row
+
+	flushMu sync.Mutex // one commit at a time, from the writer or Sync
+	kick    chan struct{}
+	stop    chan struct{}
+	done    sync.WaitGroup
 }
 
-type pending struct {
-	row  store.LedgerRow
-	done chan error
-}
-
-// NewLedger starts the writer; Close stops it after draining.
-func NewLedger(db *store.DB) *Ledger {
-	l := &Ledger{db: db, ch: make(chan pending, 4096), stop: make(chan struct{})}
+// OpenLedger replays what the journal in dir holds beyond the database's last
+// committed sequence number, then starts the writer. Close stops it after
+// committing everything.
+func OpenLedger(ctx context.Context, db *store.DB, dir string) (*Ledger, error) {
+	l, err := openJournal(ctx, db, dir)
+	if err != nil {
+		return nil, err
+	}
 	l.done.Add(1)
 	go l.run()
-	return l
+	return l, nil
 }
 
-// Record stores row and returns once it is committed. The wait is what makes a
-// response imply its ledger row; ctx is not used to abandon the write, since a
-// client that leaves must still be billed.
+// openJournal replays dir's journal and returns a Ledger whose writer is not
+// running yet.
+func openJournal(ctx context.Context, db *store.DB, dir string) (*Ledger, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ledger journal: %w", err)
+	}
+	l := &Ledger{db: db, journal: journal{dir: dir, limit: segmentBytes}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	if err := l.replay(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// replay commits the rows a previous process appended but did not commit, and
+// removes the old segments.
+func (l *Ledger) replay(ctx context.Context) error {
+	committed, err := l.db.JournalSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger journal: %w", err)
+	}
+	entries, files, err := readSegments(l.journal.dir)
+	if err != nil {
+		return err
+	}
+	l.seq = committed
+	var rows []store.LedgerRow
+	for _, e := range entries {
+		if e.Seq > committed {
+			rows = append(rows, e.Row)
+		}
+		l.seq = max(l.seq, e.Seq)
+	}
+	if len(rows) > 0 {
+		if err := l.db.CommitJournal(ctx, rows, l.seq); err != nil {
+			return fmt.Errorf("ledger journal replay: %w", err)
+		}
+		slog.Info("ledger journal replayed", "rows", len(rows))
+	}
+	for _, f := range files {
+		os.Remove(f)
+	}
+	return nil
+}
+
+// Record makes row durable and returns; the writer commits it to SQLite within
+// about linger. The error says the journal append failed: the row is still
+// committed, but a crash before that would lose it.
 func (l *Ledger) Record(row store.LedgerRow) error {
 	if row.CreatedAt == 0 {
 		row.CreatedAt = time.Now().UnixMilli()
 	}
-	p := pending{row: row, done: make(chan error, 1)}
-	l.ch <- p
-	return <-p.done
+	l.mu.Lock()
+	l.seq++
+	err := l.journal.append(entry{Seq: l.seq, Row: row})
+	l.pending = append(l.pending, row)
+	l.pendSeq = l.seq
+	l.mu.Unlock()
+	l.wake()
+	if err != nil {
+		return fmt.Errorf("ledger journal: %w", err)
+	}
+	return nil
+}
+
+// wake tells the writer rows are pending, without waiting.
+func (l *Ledger) wake() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Sync commits every row recorded so far to SQLite.
+func (l *Ledger) Sync(ctx context.Context) error {
+	return l.flush(ctx)
 }
 
 func (l *Ledger) run() {
 	defer l.done.Done()
-	batch := make([]pending, 0, maxBatch)
-	rows := make([]store.LedgerRow, 0, maxBatch)
+	backoff := time.Duration(0)
 	for {
 		select {
-		case p := <-l.ch:
-			batch = append(batch[:0], p)
+		case <-l.kick:
 		case <-l.stop:
-			for {
-				select {
-				case p := <-l.ch:
-					l.commit([]pending{p}, rows[:0])
-				default:
-					return
-				}
-			}
+			l.flush(context.Background())
+			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-l.ch:
-				batch = append(batch, p)
-			default:
-				break fill
-			}
+		wait := time.NewTimer(linger + backoff)
+		select {
+		case <-wait.C:
+		case <-l.stop:
+			wait.Stop()
 		}
-		l.commit(batch, rows[:0])
+		if err := l.flush(context.Background()); err != nil {
+			slog.Error("ledger commit failed; rows stay in the journal", "err", err)
+			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+			l.wake() // the rows are still pending: try again
+			continue
+		}
+		backoff = 0
 	}
 }
 
-func (l *Ledger) commit(batch []pending, rows []store.LedgerRow) {
-	for _, p := range batch {
-		rows = append(rows, p.row)
+// flush commits the pending rows in one transaction and deletes the journal
+// segments that hold nothing uncommitted any more. On failure the rows stay
+// pending (and in the journal) for the next attempt.
+func (l *Ledger) flush(ctx context.Context) error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	rows, seq := l.pending, l.pendSeq
+	l.pending = nil
+	l.mu.Unlock()
+	if len(rows) == 0 {
+		return nil
 	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = l.db.InsertLedger(context.Background(), rows); err == nil {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	if err := l.db.CommitJournal(ctx, rows, seq); err != nil {
+		l.mu.Lock()
+		l.pending = append(rows, l.pending...)
+		l.mu.Unlock()
+		return err
 	}
-	if err != nil {
-		slog.Error("ledger write failed", "rows", len(rows), "err", err)
-	} else if l.OnWrite != nil {
+	if l.OnWrite != nil {
 		l.OnWrite(len(rows))
 	}
-	for _, p := range batch {
-		p.done <- err
+	l.mu.Lock()
+	done := l.journal.committed(seq)
+	l.mu.Unlock()
+	for _, f := range done {
+		os.Remove(f)
 	}
+	return nil
 }
 
-// Close drains pending rows and stops the writer.
+// Close commits what is pending, stops the writer and, when everything is
+// committed, removes the journal.
 func (l *Ledger) Close() {
 	close(l.stop)
 	l.done.Wait()
+	err := l.flush(context.Background())
+	l.mu.Lock()
+	files := l.journal.close()
+	l.mu.Unlock()
+	if err != nil {
+		slog.Error("ledger commit at close failed; the journal is replayed at the next start", "err", err)
+		return
+	}
+	for _, f := range files {
+		os.Remove(f)
+	}
 }

@@ -1,6 +1,7 @@
 // Package billing prices requests and writes the ledger: one row per request and
-// per sub-call, committed before the response's last byte, so every answer a client
-// received is billed even if the process dies right after.
+// per sub-call, made durable (appended to the ledger journal) before the response's
+// last byte, so every answer a client received is billed even if the process dies
+// right after.
 package billing
 
 import (

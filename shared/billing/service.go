@@ -37,7 +37,7 @@ type Service struct {
 	Observer Observer
 }
 
-// Bill writes e's ledger row and returns once it is committed.
+// Bill writes e's ledger row and returns once it is durable (in the journal).
 func (s *Service) Bill(ctx context.Context, e Entry) error {
 	markup := 0.0
 	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {

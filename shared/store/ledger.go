@@ -33,9 +33,30 @@ const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent
 	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :model, :backend, :tier,
 	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :created_at)`
 
-// InsertLedger writes rows in one transaction: the ledger's group commit, so a
-// burst of requests costs one commit rather than one each.
+// InsertLedger writes rows in one transaction: a burst of requests costs one
+// commit rather than one each.
 func (db *DB) InsertLedger(ctx context.Context, rows []LedgerRow) error {
+	return db.insertLedger(ctx, rows, nil)
+}
+
+// CommitJournal writes rows and records seq as the last committed journal
+// sequence number, in one transaction: a journal replayed after a crash skips what
+// this committed, so no row is written twice.
+func (db *DB) CommitJournal(ctx context.Context, rows []LedgerRow, seq int64) error {
+	return db.insertLedger(ctx, rows, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE ledger_journal SET committed_seq = ? WHERE id = 1`, seq)
+		return err
+	})
+}
+
+// JournalSeq returns the last journal sequence number committed to the ledger.
+func (db *DB) JournalSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.w.GetContext(ctx, &seq, `SELECT committed_seq FROM ledger_journal WHERE id = 1`)
+	return seq, err
+}
+
+func (db *DB) insertLedger(ctx context.Context, rows []LedgerRow, also func(*sqlx.Tx) error) error {
 	// Prepare before BEGIN: the writer pool has one connection, which the
 	// transaction then holds.
 	stmt, err := db.ledgerStmt(ctx)
@@ -50,6 +71,11 @@ func (db *DB) InsertLedger(ctx context.Context, rows []LedgerRow) error {
 	stmt = tx.NamedStmtContext(ctx, stmt)
 	for i := range rows {
 		if _, err := stmt.ExecContext(ctx, &rows[i]); err != nil {
+			return err
+		}
+	}
+	if also != nil {
+		if err := also(tx); err != nil {
 			return err
 		}
 	}
@@ -75,12 +101,12 @@ func (db *DB) LedgerByRequest(ctx context.Context, tenant, requestID string) ([]
 func (db *DB) ledgerStmt(ctx context.Context) (*sqlx.NamedStmt, error) {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
-	if db.insertLedger == nil {
+	if db.ledgerInsert == nil {
 		st, err := db.w.PrepareNamedContext(ctx, insertLedger)
 		if err != nil {
 			return nil, err
 		}
-		db.insertLedger = st
+		db.ledgerInsert = st
 	}
-	return db.insertLedger, nil
+	return db.ledgerInsert, nil
 }

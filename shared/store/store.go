@@ -34,7 +34,7 @@ type DB struct {
 	Path string
 
 	stmtMu       sync.Mutex
-	insertLedger *sqlx.NamedStmt
+	ledgerInsert *sqlx.NamedStmt
 }
 
 // Open opens (creating if needed) the database at path and migrates it. It refuses

@@ -1,0 +1,170 @@
+package billing
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"spass/shared/store"
+)
+
+// The tests here stand in for a process that dies: a Ledger whose writer never
+// runs (openJournal) appends rows to the journal and is then abandoned without
+// Close, the way kill -9 leaves it. The next OpenLedger must bill each row once.
+
+func testDB(t *testing.T) (*store.DB, string) {
+	dir := t.TempDir()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "spass.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, filepath.Join(dir, "journal")
+}
+
+func testRow(i int) store.LedgerRow {
+	return store.LedgerRow{TenantID: "acme", RequestID: "req", Route: "chat", Model: "m", PromptTokens: int64(i), Status: 200}
+}
+
+// crashed records n rows on a ledger whose writer is stopped, then drops it
+// without committing, as a killed process would.
+func crashed(t *testing.T, db *store.DB, dir string, from, n int) {
+	t.Helper()
+	l, err := openJournal(context.Background(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := from; i < from+n; i++ {
+		wg.Go(func() {
+			if err := l.Record(testRow(i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	l.journal.file.Close() // no Close: nothing is committed or removed
+}
+
+// reopen opens the ledger as the next process start does and returns it with the
+// ledger's rows, PromptTokens counted per value.
+func reopen(t *testing.T, db *store.DB, dir string) (*Ledger, map[int64]int) {
+	t.Helper()
+	l, err := OpenLedger(context.Background(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]int{}
+	for _, r := range rows {
+		seen[r.PromptTokens]++
+	}
+	return l, seen
+}
+
+func wantEach(t *testing.T, seen map[int64]int, n int) {
+	t.Helper()
+	if len(seen) != n {
+		t.Fatalf("%d distinct rows, want %d", len(seen), n)
+	}
+	for v, c := range seen {
+		if c != 1 || v < 0 || v >= int64(n) {
+			t.Fatalf("row %d stored %d times (want once each of 0..%d)", v, c, n-1)
+		}
+	}
+}
+
+func TestReplayBillsUncommittedRowsAfterACrash(t *testing.T) {
+	db, dir := testDB(t)
+	crashed(t, db, dir, 0, 50)
+	if rows, _ := db.LedgerRows(context.Background(), "acme", 0, 1<<62); len(rows) != 0 {
+		t.Fatalf("%d rows committed before replay; the writer was stopped", len(rows))
+	}
+	l, seen := reopen(t, db, dir)
+	defer l.Close()
+	wantEach(t, seen, 50)
+	if files, _ := segments(dir); len(files) != 0 {
+		t.Fatalf("replayed segments left behind: %v", files)
+	}
+}
+
+// TestReplaySkipsRowsAlreadyCommitted covers a crash between the commit and the
+// segment's removal, and sequence numbers continuing across restarts.
+func TestReplaySkipsRowsAlreadyCommitted(t *testing.T) {
+	db, dir := testDB(t)
+	l, err := openJournal(context.Background(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		l.Record(testRow(i))
+	}
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.journal.file.Close() // committed, but the segment is still there
+
+	l2, seen := reopen(t, db, dir)
+	wantEach(t, seen, 10)
+	l2.Close()
+
+	crashed(t, db, dir, 10, 5) // a later process appends and dies
+	l3, seen := reopen(t, db, dir)
+	defer l3.Close()
+	wantEach(t, seen, 15)
+}
+
+func TestReplaySkipsATornLine(t *testing.T) {
+	db, dir := testDB(t)
+	crashed(t, db, dir, 0, 3)
+	files, _ := segments(dir)
+	if len(files) != 1 {
+		t.Fatalf("segments %v, want one", files)
+	}
+	f, err := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"Seq":4,"Row":{"TenantID":"ac`) // power cut mid-write
+	f.Close()
+	l, seen := reopen(t, db, dir)
+	defer l.Close()
+	wantEach(t, seen, 3)
+}
+
+// TestCommittedSegmentsAreRemoved keeps the journal from growing: a full segment
+// is deleted once all its rows are in SQLite.
+func TestCommittedSegmentsAreRemoved(t *testing.T) {
+	db, dir := testDB(t)
+	l, err := OpenLedger(context.Background(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.journal.limit = 512 // a couple of rows per segment
+	l.mu.Unlock()
+	for i := range 40 {
+		if err := l.Record(testRow(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := segments(dir); len(files) != 1 {
+		t.Fatalf("%d segments after every row was committed, want only the current one", len(files))
+	}
+	l.Close()
+	if files, _ := segments(dir); len(files) != 0 {
+		t.Fatalf("segments left after Close: %v", files)
+	}
+	l2, seen := reopen(t, db, dir)
+	defer l2.Close()
+	wantEach(t, seen, 40)
+}
