@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -44,13 +45,15 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 	}
 	tm.reset()
 
-	relay := commitSSE(w, t, c.res.Fallbacks)
+	out := commitSSE(w, t, c.res.Fallbacks)
+	defer out.release()
+	rd.out = out // send what is buffered whenever the next read may wait
 	var last []byte
 	data := first
 	for {
 		if bytes.Equal(data, doneMarker) {
-			c.finish(http.StatusOK)
-			relay(data)
+			c.settle(out, http.StatusOK)
+			out.relay(data)
 			return nil
 		}
 		if bytes.Contains(data, usageKey) {
@@ -62,10 +65,10 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 		}
 		if data != nil {
 			if bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
-				return c.endWithError(relay, apierr.E(apierr.StreamInterrupted,
+				return c.endWithError(out, apierr.E(apierr.StreamInterrupted,
 					"The backend reported an error mid-stream: "+errorText(data), nil))
 			}
-			if err := relay(data); err != nil {
+			if err := out.write(data); err != nil {
 				c.res.Interrupted = true
 				c.finish(apierr.Lookup(apierr.ClientClosed).Status)
 				return nil // the client left; ctx cancellation stops the backend
@@ -75,7 +78,7 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 		}
 		data, err = rd.next()
 		if err != nil {
-			return c.afterEOF(ctx, tm, err, last, relay)
+			return c.afterEOF(ctx, tm, err, last, out)
 		}
 		tm.reset()
 	}
@@ -102,8 +105,8 @@ func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*e
 }
 
 // commitSSE sends the stream's headers (from here on the client has the answer's
-// first byte) and returns a function that writes and flushes one event.
-func commitSSE(w http.ResponseWriter, t router.Target, fallbacks int) func([]byte) error {
+// first byte) and returns the writer of its events.
+func commitSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sseOut {
 	h := w.Header()
 	h["Content-Type"] = []string{"text/event-stream"}
 	h["Cache-Control"] = []string{"no-cache"}
@@ -112,17 +115,75 @@ func commitSSE(w http.ResponseWriter, t router.Target, fallbacks int) func([]byt
 	rc := http.NewResponseController(w)
 	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
 	w.WriteHeader(http.StatusOK)
-	out := bufio.NewWriterSize(w, 4096)
-	return func(data []byte) error {
-		out.Write(dataPrefix)
-		out.WriteByte(' ')
-		out.Write(data)
-		out.Write(eventEnd)
-		if err := out.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
+	out := sseWriters.Get().(*bufio.Writer)
+	out.Reset(w)
+	return &sseOut{w: out, rc: rc}
+}
+
+// sseWriters recycles the 4 KB event buffers: a stream holds one for its life.
+var sseWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+
+// eventSink is where a committed stream's events go.
+type eventSink interface {
+	relay(data []byte) error
+	flush() error
+}
+
+// sseOut writes a committed event stream. write only buffers: a relay that flushed
+// every event paid one syscall per token, twice what a byte-copying proxy pays when
+// the backend's events arrive together. The buffer is flushed before anything that
+// may wait (a read from the backend that is not already buffered, billing, tools),
+// so an event is never held back while the gateway waits.
+type sseOut struct {
+	w   *bufio.Writer
+	rc  *http.ResponseController
+	err error // the first failed write or flush: the client left
+}
+
+// write buffers one event; it returns the error of an earlier flush.
+func (o *sseOut) write(data []byte) error {
+	if o.err != nil {
+		return o.err
 	}
+	o.w.Write(dataPrefix)
+	o.w.WriteByte(' ')
+	o.w.Write(data)
+	_, o.err = o.w.Write(eventEnd)
+	return o.err
+}
+
+// flush sends the buffered events to the client.
+func (o *sseOut) flush() error {
+	if o.err == nil && o.w.Buffered() > 0 {
+		if o.err = o.w.Flush(); o.err == nil {
+			o.err = o.rc.Flush()
+		}
+	}
+	return o.err
+}
+
+// relay writes and flushes one event.
+func (o *sseOut) relay(data []byte) error {
+	o.write(data)
+	return o.flush()
+}
+
+// release returns the buffer once the stream is over.
+func (o *sseOut) release() {
+	if o.w != nil {
+		o.w.Reset(nil)
+		sseWriters.Put(o.w)
+		o.w = nil
+	}
+}
+
+// settle bills the request (see finish); events still buffered are sent first, so
+// the ledger write never holds back generated text.
+func (c *call) settle(out eventSink, status int) {
+	if !c.billed && c.s.Billing != nil {
+		out.flush()
+	}
+	c.finish(status)
 }
 
 // usage records a chunk's usage and decides whether the client sees it: a usage-only
@@ -147,29 +208,29 @@ func (c *call) usage(data []byte, want bool) ([]byte, bool) {
 
 // afterEOF ends a stream whose upstream closed or failed. A stream that finished its
 // answer but omitted [DONE] is completed; anything else is reported as interrupted.
-func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, relay func([]byte) error) error {
+func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, out eventSink) error {
 	if ctx.Err() != nil { // the client left: bill what was generated
 		c.res.Interrupted = true
 		c.finish(apierr.Lookup(apierr.ClientClosed).Status)
 		return nil
 	}
 	if errors.Is(err, io.EOF) && finished(last) {
-		c.finish(http.StatusOK)
-		relay(doneMarker)
+		c.settle(out, http.StatusOK)
+		out.relay(doneMarker)
 		return nil
 	}
 	code := apierr.StreamInterrupted
 	if tm.expired.Load() {
 		code = apierr.UpstreamTimeout
 	}
-	return c.endWithError(relay, apierr.E(code, "", err))
+	return c.endWithError(out, apierr.E(code, "", err))
 }
 
 // endWithError bills what was generated and ends the stream with an error event.
-func (c *call) endWithError(relay func([]byte) error, e *apierr.Error) error {
+func (c *call) endWithError(out eventSink, e *apierr.Error) error {
 	c.res.Interrupted = true
-	c.finish(e.Status())
-	relay(e.Body())
+	c.settle(out, e.Status())
+	out.relay(e.Body())
 	return nil
 }
 
@@ -198,12 +259,28 @@ func streamFailure(parent context.Context, tm *timer, err error) error {
 // Two buffers alternate, so the previous event stays valid for one more call.
 type eventReader struct {
 	r    *bufio.Reader
+	body io.Reader
 	bufs [2][]byte
 	i    int
+	// out, once set, is flushed before every read from the backend, which may wait.
+	out *sseOut
+}
+
+// upstream is the eventReader as its bufio.Reader's source: the backend's body,
+// read only when no complete line is buffered, the moment to flush the client.
+type upstream eventReader
+
+func (u *upstream) Read(p []byte) (int, error) {
+	if u.out != nil {
+		u.out.flush()
+	}
+	return u.body.Read(p)
 }
 
 func newEventReader(r io.Reader) *eventReader {
-	return &eventReader{r: bufio.NewReaderSize(r, 4<<10)} // longer lines are joined in readLine
+	e := &eventReader{body: r}
+	e.r = bufio.NewReaderSize((*upstream)(e), 4<<10) // longer lines are joined in readLine
+	return e
 }
 
 // next returns the next event's data, valid until the call after next.

@@ -28,28 +28,36 @@ type round struct {
 
 // sse is the client's committed event stream, nil until the first event.
 type sse struct {
-	relay func([]byte) error
-	id    string
+	out *sseOut
+	id  string
 }
 
 // newSSE commits the stream. Every chunk is relayed under the first chunk's id:
 // later turns come from new upstream completions, and SDK accumulators (openai-go)
 // reject a chunk whose id changes mid-stream.
 func newSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sse {
-	raw := commitSSE(w, t, fallbacks)
-	s := &sse{}
-	s.relay = func(d []byte) error {
-		if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
-			if s.id == "" {
-				s.id = id.Str
-			} else if id.Str != s.id {
-				d, _ = sjson.SetBytes(d, "id", s.id)
-			}
-		}
-		return raw(d)
-	}
-	return s
+	return &sse{out: commitSSE(w, t, fallbacks)}
 }
+
+// write buffers one event under the stream's id; see sseOut for when it is sent.
+func (s *sse) write(d []byte) error {
+	if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
+		if s.id == "" {
+			s.id = id.Str
+		} else if id.Str != s.id {
+			d, _ = sjson.SetBytes(d, "id", s.id)
+		}
+	}
+	return s.out.write(d)
+}
+
+// relay writes and flushes one event.
+func (s *sse) relay(d []byte) error {
+	s.write(d)
+	return s.out.flush()
+}
+
+func (s *sse) flush() error { return s.out.flush() }
 
 // toolStream is the tool loop for a client that asked for a stream: each turn is
 // streamed from the backend and the client's stream starts with the first event, so
@@ -59,6 +67,11 @@ func newSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sse {
 // byte (the round limit included) ends the stream with an error event.
 func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs []backend.Capability, w http.ResponseWriter) error {
 	var out *sse
+	defer func() {
+		if out != nil {
+			out.out.release()
+		}
+	}()
 	var served router.Target
 	for n := 1; ; n++ {
 		var r round
@@ -77,7 +90,7 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 				return nil
 			}
 			if out != nil {
-				return c.endWithError(out.relay, apierr.From(err))
+				return c.endWithError(out, apierr.From(err))
 			}
 			return err
 		}
@@ -96,18 +109,21 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 				out = newSSE(w, served, c.res.Fallbacks)
 			}
 			for _, e := range r.held {
-				out.relay(e)
+				out.write(e)
 			}
 			if l.req.IncludeUsage && r.usageChunk != nil {
-				out.relay(withUsage(r.usageChunk, "usage", l.total))
+				out.write(withUsage(r.usageChunk, "usage", l.total))
 			}
-			c.finish(http.StatusOK)
+			c.settle(out, http.StatusOK)
 			out.relay(doneMarker)
 			return nil
 		}
+		if out != nil {
+			out.flush() // the tools may take a while: send the text shown so far
+		}
 		if err := c.nextRound(ctx, l, n, r.usage, r.content.String(), stackCalls); err != nil {
 			if out != nil {
-				return c.endWithError(out.relay, apierr.From(err))
+				return c.endWithError(out, apierr.From(err))
 			}
 			return err
 		}
@@ -137,7 +153,7 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 				return streamFailure(ctx, tm, errors.Join(err, errors.New("stream ended early")))
 			}
 			r.aborted = true
-			return c.endWithError((*out).relay, apierr.E(apierr.StreamInterrupted, "", err))
+			return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "", err))
 		}
 		tm.reset()
 		if string(data) == "[DONE]" {
@@ -151,13 +167,16 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			*out = newSSE(w, t, c.res.Fallbacks)
 			answering = true
 		}
+		if *out != nil {
+			rd.out = (*out).out // flush before waiting on the backend
+		}
 		switch {
 		case f[5].Exists():
 			if *out == nil {
 				return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
 			}
 			r.aborted = true
-			return c.endWithError((*out).relay, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
+			return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
 		case f[1].IsObject() && len(f[0].Array()) == 0:
 			r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
 		case f[3].IsArray():
@@ -172,17 +191,17 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 					*out = newSSE(w, t, c.res.Fallbacks)
 				}
 				for _, e := range r.held {
-					(*out).relay(e)
+					(*out).write(e)
 				}
 				r.held, answering = nil, true
 			}
-			if err := (*out).relay(data); err != nil {
+			if err := (*out).write(data); err != nil {
 				return context.Canceled // the client left
 			}
 			c.chunks++
 		default:
 			if answering {
-				(*out).relay(data)
+				(*out).write(data)
 			} else {
 				r.held = append(r.held, append([]byte(nil), data...))
 			}
