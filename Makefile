@@ -25,8 +25,6 @@ vet:
 # ledger's committed rows per second.
 bench:
 	$(GO) run ./local/cmd/bench
-	@echo "--- the same with billing off"
-	$(GO) run ./local/cmd/bench -gateway-yaml 'billing: {disabled: true}'
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 
 build:

@@ -18,16 +18,20 @@ import (
 //	go tool pprof -top cpu.out
 //
 // BENCH_GATEWAY_YAML is appended to the gateway's gateway.yaml, e.g.
-// "billing: {disabled: true}" to leave the ledger out.
+// "billing: {disabled: true}" to leave the ledger out. The ChatStackTools one
+// keeps the tenant default of injecting every stack tool.
 
-func BenchmarkDirectChat(b *testing.B)    { benchmarkTarget(b, Direct, false) }
-func BenchmarkGatewayChat(b *testing.B)   { benchmarkTarget(b, Gateway, false) }
-func BenchmarkDirectStream(b *testing.B)  { benchmarkTarget(b, Direct, true) }
-func BenchmarkGatewayStream(b *testing.B) { benchmarkTarget(b, Gateway, true) }
+func BenchmarkDirectChat(b *testing.B)  { benchmarkTarget(b, Direct, false, false) }
+func BenchmarkGatewayChat(b *testing.B) { benchmarkTarget(b, Gateway, false, false) }
+func BenchmarkGatewayChatStackTools(b *testing.B) {
+	benchmarkTarget(b, Gateway, false, true)
+}
+func BenchmarkDirectStream(b *testing.B)  { benchmarkTarget(b, Direct, true, false) }
+func BenchmarkGatewayStream(b *testing.B) { benchmarkTarget(b, Gateway, true, false) }
 
-func benchmarkTarget(b *testing.B, target string, stream bool) {
+func benchmarkTarget(b *testing.B, target string, stream, stackTools bool) {
 	// No token delay: the benchmark measures the work per request, not waiting.
-	env, err := Start(context.Background(), simulator.Options{}, os.Getenv("BENCH_GATEWAY_YAML"))
+	env, err := Start(context.Background(), simulator.Options{}, GatewaySetup{YAML: os.Getenv("BENCH_GATEWAY_YAML"), StackTools: stackTools})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,26 +32,36 @@ const User = "bench"
 // Model is the model every benchmark request names.
 const Model = "sim-chat"
 
-// Env is a simulator and a gateway routing Model to it, each on its own loopback
-// HTTP server in this process.
+// Env is a simulator and one or more gateways routing Model to it, each on its
+// own loopback HTTP server in this process.
 type Env struct {
 	SimURL     string // the simulator's base URL, without /v1
-	GatewayURL string // the gateway's base URL, without /v1
+	GatewayURL string // the first gateway's base URL, without /v1
 	Sim        *simulator.Server
 	// Upstream is the simulator's handler as served: it stamps when each
 	// request's answer ended.
 	Upstream *Stamper
-	App      *app.App
+	App      *app.App // the first gateway
 
+	apps    []*app.App
 	servers []*http.Server
 	dir     string
 }
 
-// Start serves a simulator configured by sim and a gateway in front of it.
-// extraYAML is appended to the generated gateway.yaml (top-level keys other than
-// backends, models, tenants and routing), e.g. "billing: {disabled: true}" to
-// see what the ledger costs.
-func Start(ctx context.Context, sim simulator.Options, extraYAML string) (e *Env, err error) {
+// GatewaySetup configures one gateway under test.
+type GatewaySetup struct {
+	// YAML is appended to the generated gateway.yaml (top-level keys other than
+	// backends, models, tenants and routing), e.g. "billing: {disabled: true}" to
+	// see what the ledger costs.
+	YAML string
+	// StackTools keeps the tenant default of injecting every stack tool into each
+	// chat; without it the benchmark tenant's tools.allowlist is empty, so the
+	// upstream receives the client's request as sent.
+	StackTools bool
+}
+
+// Start serves a simulator configured by sim and a gateway gw in front of it.
+func Start(ctx context.Context, sim simulator.Options, gw GatewaySetup) (e *Env, err error) {
 	e = &Env{Sim: simulator.New(sim)}
 	e.Upstream = NewStamper(e.Sim)
 	defer func() {
@@ -65,26 +75,43 @@ func Start(ctx context.Context, sim simulator.Options, extraYAML string) (e *Env
 	if e.dir, err = os.MkdirTemp("", "spass-bench-"); err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(e.dir, e.SimURL, extraYAML)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if e.GatewayURL, err = e.AddGateway(ctx, gw); err != nil {
+		return nil, err
 	}
-	if e.App, err = app.Open(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	if e.GatewayURL, err = e.serve(shim.Handler(e.App)); err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
+	e.App = e.apps[0]
 	return e, nil
 }
 
-// Close stops both servers and removes the gateway's data directory.
+// AddGateway serves one more gateway in front of the same simulator, with its own
+// data directory, and returns its base URL.
+func (e *Env) AddGateway(ctx context.Context, gw GatewaySetup) (string, error) {
+	dir := filepath.Join(e.dir, fmt.Sprint("gateway", len(e.apps)))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	cfg, err := loadConfig(dir, e.SimURL, gw)
+	if err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("gateway: %w", err)
+	}
+	e.apps = append(e.apps, a)
+	url, err := e.serve(shim.Handler(a))
+	if err != nil {
+		return "", fmt.Errorf("gateway: %w", err)
+	}
+	return url, nil
+}
+
+// Close stops the servers and removes the gateways' data directories.
 func (e *Env) Close() {
 	for _, s := range e.servers {
 		s.Close()
 	}
-	if e.App != nil {
-		e.App.Close()
+	for _, a := range e.apps {
+		a.Close()
 	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
@@ -109,17 +136,22 @@ func (e *Env) serve(h http.Handler) (string, error) {
 
 // loadConfig writes a gateway.yaml routing Model to the simulator at simURL, with
 // one tenant holding Token, and loads it the way the gateway does at start.
-func loadConfig(dir, simURL, extraYAML string) (*config.Config, error) {
+func loadConfig(dir, simURL string, gw GatewaySetup) (*config.Config, error) {
+	defaults := "{tools.allowlist: []}"
+	if gw.StackTools {
+		defaults = "{}"
+	}
 	yaml := fmt.Sprintf(`backends:
   - {name: sim, kind: simulator, base_url: %q}
 models:
   - {id: %s, context_window: 32768, chain: [{backend: sim}]}
 tenants:
   bench:
+    defaults: %s
     tokens:
       - {name: bench, sha256: %s, role: user}
 routing: {first_byte_timeout: 10s, response_timeout: 30s}
-`, simURL, Model, auth.Digest(Token)) + extraYAML + "\n"
+`, simURL, Model, defaults, auth.Digest(Token)) + gw.YAML + "\n"
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		return nil, err
@@ -131,6 +163,6 @@ routing: {first_byte_timeout: 10s, response_timeout: 30s}
 		case "SPASS_DATA_DIR":
 			return filepath.Join(dir, "data")
 		}
-		return os.Getenv(k) // e.g. SPASS_TOOLS_ALLOWLIST=none to measure without stack tools
+		return os.Getenv(k)
 	})
 }

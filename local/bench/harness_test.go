@@ -24,7 +24,7 @@ func TestWithIDRoundTrip(t *testing.T) {
 // TestLoadThroughGateway runs a tiny load of both kinds against both targets: every
 // request succeeds, and the request id survives the gateway so streams get a tail.
 func TestLoadThroughGateway(t *testing.T) {
-	env, err := Start(context.Background(), simulator.Options{}, "")
+	env, err := Start(context.Background(), simulator.Options{}, GatewaySetup{StackTools: true})
 	if err != nil {
 		t.Fatal(err)
 	}

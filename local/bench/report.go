@@ -48,8 +48,26 @@ type ScenarioReport struct {
 	AddedCPUUS float64 `json:"added_cpu_per_request_us"`
 	// SendLag is how late the load generator sent requests relative to schedule.
 	SendLag Dist `json:"send_lag"`
-	// Met is true when every Added row is within the targets and no request failed.
+	// NoBilling is the same gateway with billing disabled, when compared.
+	NoBilling *TargetReport `json:"gateway_billing_off,omitempty"`
+	// Billing compares the added latency with billing on and off.
+	Billing *BillingCost `json:"billing,omitempty"`
+	// Judged says whether the scenario counts for the latency target.
+	Judged bool `json:"judged"`
+	// Met is true when every judged Added row is within the targets, billing is
+	// within its tolerance and no request failed.
 	Met bool `json:"met"`
+}
+
+// BillingCost is what the ledger adds: the gateway's added p50 with billing on
+// against the same with billing off, on the measure billing can delay (a plain
+// answer's latency, a stream's tail).
+type BillingCost struct {
+	Measure string  `json:"measure"`
+	OnP50   float64 `json:"added_p50_on_us"`
+	OffP50  float64 `json:"added_p50_off_us"`
+	Ratio   float64 `json:"ratio"`
+	Met     bool    `json:"met"`
 }
 
 // TargetReport is one target's side of a scenario.
@@ -112,8 +130,9 @@ func scenarioReport(sc Scenario, res LoadResult) *ScenarioReport {
 		SendLag: dist(res.Lag),
 	}
 	s.AddedCPUUS = s.Gateway.CPUPerRequest - s.Direct.CPUPerRequest
+	s.Judged = sc.Judged
 	add := func(measure string, d, g Dist, judged bool) {
-		a := Added{Measure: measure, P50: g.P50 - d.P50, P99: g.P99 - d.P99, Judged: judged}
+		a := Added{Measure: measure, P50: g.P50 - d.P50, P99: g.P99 - d.P99, Judged: judged && sc.Judged}
 		a.Met = a.P50 < us(TargetP50) && a.P99 < us(TargetP99)
 		s.Added = append(s.Added, a)
 	}
@@ -125,6 +144,21 @@ func scenarioReport(sc Scenario, res LoadResult) *ScenarioReport {
 	s.Met = s.Direct.Errors == 0 && s.Gateway.Errors == 0
 	for _, a := range s.Added {
 		s.Met = s.Met && (a.Met || !a.Judged)
+	}
+	if len(res.Targets) > 2 {
+		off := targetReport(res.Targets[2], sc.Stream)
+		s.NoBilling = &off
+		b := &BillingCost{Measure: "latency", OnP50: s.Gateway.Latency.P50 - s.Direct.Latency.P50,
+			OffP50: off.Latency.P50 - s.Direct.Latency.P50}
+		if sc.Stream {
+			b.Measure, b.OnP50, b.OffP50 = "tail", s.Gateway.Tail.P50-s.Direct.Tail.P50, off.Tail.P50-s.Direct.Tail.P50
+		}
+		if b.OffP50 > 0 {
+			b.Ratio = b.OnP50 / b.OffP50
+		}
+		b.Met = b.OnP50 <= BillingTolerance*max(b.OffP50, 0)
+		s.Billing = b
+		s.Met = s.Met && b.Met && off.Errors == 0
 	}
 	return s
 }
@@ -156,14 +190,29 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmtUS(d.P50), fmtUS(d.P90), fmtUS(d.P99), fmtUS(d.Max), fmtUS(t.CPUPerRequest))
 	}
 	for _, s := range r.Scenarios {
-		if s.Stream {
-			row(s.Name+" TTFB", Direct, s.Direct, *s.Direct.TTFB)
-			row(s.Name+" TTFB", Gateway, s.Gateway, *s.Gateway.TTFB)
-			row(s.Name+" tail", Direct, s.Direct, *s.Direct.Tail)
-			row(s.Name+" tail", Gateway, s.Gateway, *s.Gateway.Tail)
+		targets := []struct {
+			name string
+			t    TargetReport
+		}{{Direct, s.Direct}, {Gateway, s.Gateway}}
+		if s.NoBilling != nil {
+			targets = append(targets, struct {
+				name string
+				t    TargetReport
+			}{NoBilling, *s.NoBilling})
 		}
-		row(measureName(s, "latency"), Direct, s.Direct, s.Direct.Latency)
-		row(measureName(s, "latency"), Gateway, s.Gateway, s.Gateway.Latency)
+		for _, t := range targets {
+			if s.Stream {
+				row(s.Name+" TTFB", t.name, t.t, *t.t.TTFB)
+			}
+		}
+		for _, t := range targets {
+			if s.Stream {
+				row(s.Name+" tail", t.name, t.t, *t.t.Tail)
+			}
+		}
+		for _, t := range targets {
+			row(measureName(s, "latency"), t.name, t.t, t.t.Latency)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -185,18 +234,32 @@ func (r *Report) WriteText(w io.Writer) error {
 		return err
 	}
 
+	fmt.Fprintf(w, "\nbilling on vs off (added p50 with billing on within %.0f%% of billing off)\n", 100*(BillingTolerance-1))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\ton +p50\toff +p50\ton/off\ttarget\t")
+	for _, s := range r.Scenarios {
+		if b := s.Billing; b != nil {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t\n", measureName(s, b.Measure), fmtSigned(b.OnP50), fmtSigned(b.OffP50), b.Ratio, metText(b.Met))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
 	fmt.Fprintln(w, "\nTTFB: to the first data event. tail: from the upstream's end of the stream to the client's last byte.")
 	fmt.Fprintln(w, "stream total is not judged: the simulator's per-token timers jitter by up to 1 ms each, with how busy the process is.")
+	fmt.Fprintln(w, "chat+tools is not judged: the gateway injects the tenant's stack tools (8.6 KB of definitions), so the upstream")
+	fmt.Fprintln(w, "parses a larger request than the direct one; chat is the same path with the tenant's tools.allowlist empty.")
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(w, "%s: send lag behind schedule p50 %s, p99 %s, max %s\n", s.Name, fmtUS(s.SendLag.P50), fmtUS(s.SendLag.P99), fmtUS(s.SendLag.Max))
 		for _, t := range []struct {
 			name string
 			r    TargetReport
-		}{{Direct, s.Direct}, {Gateway, s.Gateway}} {
+		}{{Direct, s.Direct}, {Gateway, s.Gateway}, {NoBilling, deref(s.NoBilling)}} {
 			if t.r.Errors > 0 {
 				fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", s.Name, t.name, t.r.Errors, t.r.FirstError)
 			}
-			if t.r.Rate < 0.95*r.Rate {
+			if t.r.Requests > 0 && t.r.Rate < 0.95*r.Rate {
 				fmt.Fprintf(w, "%s %s: achieved only %.1f of %.0f req/s\n", s.Name, t.name, t.r.Rate, r.Rate)
 			}
 		}
@@ -211,6 +274,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "overall target (+p50 < %s, +p99 < %s, no errors) at %.0f req/s: %s\n", fmtUS(r.TargetP50US), fmtUS(r.TargetP99US), r.Rate, verdict)
 	return err
+}
+
+func deref(t *TargetReport) TargetReport {
+	if t == nil {
+		return TargetReport{}
+	}
+	return *t
 }
 
 // busy reports whether a load average says other processes wanted more than a

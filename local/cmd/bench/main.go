@@ -10,7 +10,7 @@
 //	-block        the targets alternate in blocks this long (default 100ms)
 //	-tokens       completion tokens per reply (default 16)
 //	-token-delay  simulated time per streamed token (default 1ms)
-//	-gateway-yaml extra gateway.yaml keys, e.g. 'billing: {disabled: true}'
+//	-gateway-yaml extra gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)
 //	-json         print the results as JSON instead of tables
 package main
 
@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.Block, "block", 100*time.Millisecond, "the targets alternate in blocks this long")
 	fs.IntVar(&o.Tokens, "tokens", 16, "completion tokens per reply")
 	fs.DurationVar(&o.TokenDelay, "token-delay", time.Millisecond, "simulated generation time per streamed token")
-	fs.StringVar(&o.GatewayYAML, "gateway-yaml", "", "extra top-level gateway.yaml keys, e.g. 'billing: {disabled: true}'")
+	fs.StringVar(&o.GatewayYAML, "gateway-yaml", "", "extra top-level gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
