@@ -96,7 +96,7 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, 
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", fmt.Sprintf("The model %q does not read images; GET /v1/info lists the vision models.", req.Model))
 			}
-			if stack := s.stackTools(c, req); len(stack) > 0 {
+			if stack := s.stackTools(c, req); stack != nil {
 				return c.toolLoop(ctx, m, req, stack, w)
 			}
 			return c.routed(ctx, m, req.Needs, w, func(ctx context.Context, t router.Target) error {

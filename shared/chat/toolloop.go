@@ -37,7 +37,7 @@ type toolCall struct {
 // loop is the state of one request's tool loop.
 type loop struct {
 	req      *Request
-	stack    map[string]bool
+	stack    *tools.Selection
 	toolsArr []byte   // caller tools + stack tool definitions
 	extra    [][]byte // messages the loop appended: assistant turns and tool results
 	total    Usage    // usage of every round, reported to the client
@@ -46,44 +46,71 @@ type loop struct {
 // stackTools picks the stack tools to inject: allowed by the tenant's allowlist and
 // the caller's role, not shadowed by a caller tool of the same name, and not opted
 // out with tool_choice "none", a forced caller function or the SPASS-Tools header.
-func (s *Service) stackTools(c *call, req *Request) []*tools.Tool {
+// The body is read only when some tool passes the tenant and role checks, and the
+// result is a shared selection: a chat without stack tools pays nearly nothing.
+func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 	if s.Tools == nil || c.eff == nil || strings.EqualFold(req.StackTools, "none") {
 		return nil
 	}
-	f := gjson.GetManyBytes(req.Raw, "tool_choice", "tools.#.function.name")
-	caller := map[string]bool{}
-	for _, n := range f[1].Array() {
-		caller[n.Str] = true
+	allow := c.eff.Strings(tenantcfg.ToolAllowlist)
+	all := slices.Contains(allow, "*")
+	var buf [32]uint16
+	picked := buf[:0]
+	var callerNames gjson.Result
+	parsed := false
+	for i, t := range s.Tools.List() {
+		if !(all || slices.Contains(allow, t.Name)) || !t.Permits(c.p) || !wanted(req.StackTools, t.Name) {
+			continue
+		}
+		if !parsed {
+			parsed = true
+			choice := gjson.GetBytes(req.Raw, "tool_choice")
+			callerNames = gjson.GetBytes(req.Raw, "tools.#.function.name")
+			if choice.Str == "none" || hasName(callerNames, choice.Get("function.name").Str) {
+				return nil
+			}
+		}
+		if !hasName(callerNames, t.Name) {
+			picked = append(picked, uint16(i))
+		}
 	}
-	if f[0].Str == "none" || caller[f[0].Get("function.name").Str] {
+	if len(picked) == 0 {
 		return nil
 	}
-	want := map[string]bool{}
-	for _, n := range strings.Split(req.StackTools, ",") {
+	return s.Tools.Select(picked)
+}
+
+// wanted applies the SPASS-Tools header, a comma-separated list of tool names;
+// a header that names no tool wants them all.
+func wanted(header, name string) bool {
+	some := false
+	for n := range strings.SplitSeq(header, ",") {
 		if n = strings.TrimSpace(n); n != "" {
-			want[n] = true
+			if n == name {
+				return true
+			}
+			some = true
 		}
 	}
-	var out []*tools.Tool
-	for _, t := range s.Tools.List() {
-		if !caller[t.Name] && (len(want) == 0 || want[t.Name]) && t.Permits(c.p) && c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) {
-			out = append(out, t)
-		}
-	}
-	return out
+	return !some
+}
+
+// hasName reports whether the array of names holds name.
+func hasName(names gjson.Result, name string) bool {
+	found := false
+	names.ForEach(func(_, n gjson.Result) bool {
+		found = n.Str == name
+		return !found
+	})
+	return found
 }
 
 // toolLoop runs model turns until one calls no stack tool, executing the stack tools
 // server-side in between. Every turn that ran tools is billed as a sub-call; the
 // final turn is the request's own ledger row.
-func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack []*tools.Tool, w http.ResponseWriter) error {
-	l := &loop{req: req, stack: map[string]bool{}}
-	defs := make([]json.RawMessage, 0, len(stack))
-	for _, t := range stack {
-		l.stack[t.Name] = true
-		defs = append(defs, t.Definition())
-	}
-	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), defs)
+func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack *tools.Selection, w http.ResponseWriter) error {
+	l := &loop{req: req, stack: stack}
+	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), stack.Definitions())
 	needs := req.Needs
 	if !slices.Contains(needs, backend.Tools) {
 		needs = append(append([]backend.Capability(nil), needs...), backend.Tools)
@@ -146,19 +173,18 @@ func (c *call) nextRound(ctx context.Context, l *loop, round int, u Usage, conte
 func (l *loop) stackCalls(calls []*toolCall) []*toolCall {
 	var out []*toolCall
 	for _, tc := range calls {
-		if l.stack[tc.Name] {
+		if l.stack.Has(tc.Name) {
 			out = append(out, tc)
 		}
 	}
 	return out
 }
 
-// body builds a round's upstream request from the client's body.
+// body builds a round's upstream request from the client's body. The small edits
+// come first, with a placeholder for the tools, so that only the last two copy the
+// whole (large) body; the result is the same as editing in the natural order.
 func (l *loop) body(t router.Target, stream bool) ([]byte, error) {
-	b, err := sjson.SetRawBytes(l.req.Raw, "messages", l.messages())
-	if err == nil {
-		b, err = sjson.SetRawBytes(b, "tools", l.toolsArr)
-	}
+	b, err := sjson.SetRawBytes(l.req.Raw, "tools", []byte("[]"))
 	if err == nil && t.Model != l.req.Model {
 		b, err = sjson.SetBytes(b, "model", t.Model)
 	}
@@ -170,11 +196,20 @@ func (l *loop) body(t router.Target, stream bool) ([]byte, error) {
 	} else if err == nil {
 		b, err = sjson.DeleteBytes(b, "stream_options")
 	}
+	if err == nil && len(l.extra) > 0 {
+		b, err = sjson.SetRawBytesOptions(b, "messages", l.messages(), optimistic)
+	}
+	if err == nil {
+		b, err = sjson.SetRawBytesOptions(b, "tools", l.toolsArr, optimistic)
+	}
 	if err != nil {
 		return nil, apierr.E(apierr.Internal, "", err)
 	}
 	return b, nil
 }
+
+// optimistic lets sjson replace an existing top-level value with one copy.
+var optimistic = &sjson.Options{Optimistic: true}
 
 // messages is the client's messages followed by what the loop appended.
 func (l *loop) messages() []byte {
@@ -273,27 +308,27 @@ func callsOf(arr gjson.Result) []*toolCall {
 	return out
 }
 
-func mergeTools(caller gjson.Result, defs []json.RawMessage) []byte {
-	var b bytes.Buffer
-	b.WriteByte('[')
+// mergeTools returns the tools[] array: the caller's tools, then the stack tools'
+// definitions (joined by commas, see tools.Selection).
+func mergeTools(caller gjson.Result, defs []byte) []byte {
+	b := make([]byte, 0, len(caller.Raw)+len(defs)+2)
+	b = append(b, '[')
 	n := 0
 	caller.ForEach(func(_, v gjson.Result) bool {
 		if n > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(v.Raw)
+		b = append(b, v.Raw...)
 		n++
 		return true
 	})
-	for _, d := range defs {
+	if len(defs) > 0 {
 		if n > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.Write(d)
-		n++
+		b = append(b, defs...)
 	}
-	b.WriteByte(']')
-	return b.Bytes()
+	return append(b, ']')
 }
 
 // withUsage replaces the usage object at path with the loop's total.

@@ -12,7 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -56,11 +57,17 @@ func Errorf(code, format string, args ...any) *Error {
 
 // Registry holds the tools; it is read-only after setup and safe for concurrent use.
 type Registry struct {
-	tools map[string]*Tool
+	tools  map[string]*Tool
+	sorted []*Tool // by name, kept at Add: List runs on every chat request
+
+	mu         sync.RWMutex
+	selections map[string]*Selection // by the List indices they hold, see Select
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{tools: map[string]*Tool{}} }
+func NewRegistry() *Registry {
+	return &Registry{tools: map[string]*Tool{}, selections: map[string]*Selection{}}
+}
 
 // Add compiles t's schema and registers it; a name may be added once.
 func (r *Registry) Add(t Tool) error {
@@ -88,6 +95,8 @@ func (r *Registry) Add(t Tool) error {
 		return fmt.Errorf("tools: %s: %w", t.Name, err)
 	}
 	r.tools[t.Name] = &t
+	i, _ := slices.BinarySearchFunc(r.sorted, t.Name, func(x *Tool, name string) int { return strings.Compare(x.Name, name) })
+	r.sorted = slices.Insert(r.sorted, i, &t)
 	return nil
 }
 
@@ -97,15 +106,9 @@ func (r *Registry) Get(name string) (*Tool, bool) {
 	return t, ok
 }
 
-// List returns every tool sorted by name.
-func (r *Registry) List() []*Tool {
-	out := make([]*Tool, 0, len(r.tools))
-	for _, t := range r.tools {
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+// List returns every tool sorted by name. The slice is the registry's own: callers
+// must not modify it.
+func (r *Registry) List() []*Tool { return r.sorted }
 
 // Permits reports whether p's role may run t.
 func (t *Tool) Permits(p auth.Principal) bool {
