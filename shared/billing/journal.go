@@ -57,16 +57,16 @@ func segments(dir string) ([]string, error) {
 // readSegments returns the entries of every segment in dir, in sequence order
 // (segments are named by their first sequence number and appended in order). A
 // line that does not parse (a write torn by a power cut) is logged and skipped.
-func readSegments(dir string) ([]entry, []string, error) {
+func readSegments(dir string) ([]entry, error) {
 	files, err := segments(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var out []entry
 	for _, path := range files {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -81,10 +81,10 @@ func readSegments(dir string) ([]entry, []string, error) {
 		err = sc.Err()
 		f.Close()
 		if err != nil {
-			return nil, nil, fmt.Errorf("ledger journal %s: %w", path, err)
+			return nil, fmt.Errorf("ledger journal %s: %w", path, err)
 		}
 	}
-	return out, files, nil
+	return out, nil
 }
 
 // open starts a new segment whose first entry will be firstSeq.
@@ -139,17 +139,11 @@ func (j *journal) committed(seq int64) []string {
 	return done
 }
 
-// close closes the current segment and returns every segment path.
-func (j *journal) close() []string {
-	var all []string
-	for _, s := range j.sealed {
-		all = append(all, s.path)
-	}
+// close closes the current segment.
+func (j *journal) close() {
 	if j.file != nil {
-		all = append(all, j.file.Name())
 		j.file.Close()
 		j.file = nil
 	}
 	j.sealed = nil
-	return all
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // The tests here stand in for a process that dies: a Ledger whose writer never
-// runs (openJournal) appends rows to the journal and is then abandoned without
-// Close, the way kill -9 leaves it. The next OpenLedger must bill each row once.
+// runs (openJournal) appends rows to its journal and is then abandoned without
+// Close, its lock released the way the kernel releases a killed process's. The
+// next OpenLedger must bill each row once.
 
 func testDB(t *testing.T) (*store.DB, string) {
 	dir := t.TempDir()
@@ -46,7 +47,28 @@ func crashed(t *testing.T, db *store.DB, dir string, from, n int) {
 		})
 	}
 	wg.Wait()
-	l.journal.file.Close() // no Close: nothing is committed or removed
+	die(l)
+}
+
+// die abandons l as a killed process would: files closed, nothing committed or
+// removed.
+func die(l *Ledger) {
+	l.journal.file.Close()
+	l.lock.Close()
+}
+
+// journals lists the journal directories under root.
+func journals(t *testing.T, root string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
 }
 
 // reopen opens the ledger as the next process start does and returns it with the
@@ -89,9 +111,34 @@ func TestReplayBillsUncommittedRowsAfterACrash(t *testing.T) {
 	l, seen := reopen(t, db, dir)
 	defer l.Close()
 	wantEach(t, seen, 50)
-	if files, _ := segments(dir); len(files) != 0 {
-		t.Fatalf("replayed segments left behind: %v", files)
+	if js := journals(t, dir); len(js) != 1 || js[0] != l.id {
+		t.Fatalf("journals %v after the replay, want only the new process's %s", js, l.id)
 	}
+}
+
+// TestLiveJournalIsNotReplayed: a second process on the same data dir (workers,
+// another gateway) must leave a running process's journal alone.
+func TestLiveJournalIsNotReplayed(t *testing.T) {
+	db, dir := testDB(t)
+	live, err := openJournal(context.Background(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		live.Record(testRow(i))
+	}
+	other, seen := reopen(t, db, dir)
+	if len(seen) != 0 {
+		t.Fatalf("another process replayed a live journal: %v", seen)
+	}
+	other.Close()
+	if err := live.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	die(live)
+	l, seen := reopen(t, db, dir)
+	defer l.Close()
+	wantEach(t, seen, 3)
 }
 
 // TestReplaySkipsRowsAlreadyCommitted covers a crash between the commit and the
@@ -108,7 +155,7 @@ func TestReplaySkipsRowsAlreadyCommitted(t *testing.T) {
 	if err := l.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	l.journal.file.Close() // committed, but the segment is still there
+	die(l) // committed, but the segment is still there
 
 	l2, seen := reopen(t, db, dir)
 	wantEach(t, seen, 10)
@@ -123,7 +170,11 @@ func TestReplaySkipsRowsAlreadyCommitted(t *testing.T) {
 func TestReplaySkipsATornLine(t *testing.T) {
 	db, dir := testDB(t)
 	crashed(t, db, dir, 0, 3)
-	files, _ := segments(dir)
+	js := journals(t, dir)
+	if len(js) != 1 {
+		t.Fatalf("journals %v, want one", js)
+	}
+	files, _ := segments(filepath.Join(dir, js[0]))
 	if len(files) != 1 {
 		t.Fatalf("segments %v, want one", files)
 	}
@@ -157,12 +208,12 @@ func TestCommittedSegmentsAreRemoved(t *testing.T) {
 	if err := l.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if files, _ := segments(dir); len(files) != 1 {
+	if files, _ := segments(l.journal.dir); len(files) != 1 {
 		t.Fatalf("%d segments after every row was committed, want only the current one", len(files))
 	}
 	l.Close()
-	if files, _ := segments(dir); len(files) != 0 {
-		t.Fatalf("segments left after Close: %v", files)
+	if js := journals(t, dir); len(js) != 0 {
+		t.Fatalf("journals left after Close: %v", js)
 	}
 	l2, seen := reopen(t, db, dir)
 	defer l2.Close()

@@ -16,21 +16,25 @@ import (
 const linger = 20 * time.Millisecond
 
 // Ledger makes each ledger row durable before its request's response ends, at the
-// cost of one append to a journal file, and commits the rows to SQLite in batches
-// from one goroutine, off the request path. A SQLite commit per request (even
-// grouped) cost the request its wait for the writer; the append costs a write(2).
+// cost of one append to this process's journal file, and commits the rows to
+// SQLite in batches from one goroutine, off the request path. A SQLite commit per
+// request (even grouped) cost the request its wait for the writer; the append
+// costs a write(2).
 //
-// After a crash, OpenLedger replays the journal: rows past the last committed
-// sequence number are inserted, so every answered request is billed exactly once.
-// Readers that must see every row so far (the usage API) call Sync first.
+// When a process starts, OpenLedger replays the journals of processes that died
+// (see journaldir.go): rows past each journal's last committed sequence number are
+// inserted, so every answered request is billed exactly once. Readers that must
+// see every row so far (the usage API) call Sync first.
 type Ledger struct {
 	db *store.DB
+	id string // this process's journal
 	// OnWrite, if set, is told how many rows each commit wrote (metrics).
 	OnWrite func(rows int)
 
 	mu      sync.Mutex // guards seq, journal and pending
 	seq     int64      // last sequence number appended
 	journal journal
+	lock    *os.File          // held while the process lives
 	pending []store.LedgerRow // appended, not yet committed
 	pendSeq int64             // sequence number of the last pending row
 
@@ -40,11 +44,11 @@ type Ledger struct {
 	done    sync.WaitGroup
 }
 
-// OpenLedger replays what the journal in dir holds beyond the database's last
-// committed sequence number, then starts the writer. Close stops it after
-// committing everything.
-func OpenLedger(ctx context.Context, db *store.DB, dir string) (*Ledger, error) {
-	l, err := openJournal(ctx, db, dir)
+// OpenLedger starts this process's journal under root (the data dir's journal/),
+// replays the journals of dead processes there, then starts the writer. Close
+// stops it after committing everything.
+func OpenLedger(ctx context.Context, db *store.DB, root string) (*Ledger, error) {
+	l, err := openJournal(ctx, db, root)
 	if err != nil {
 		return nil, err
 	}
@@ -53,48 +57,21 @@ func OpenLedger(ctx context.Context, db *store.DB, dir string) (*Ledger, error) 
 	return l, nil
 }
 
-// openJournal replays dir's journal and returns a Ledger whose writer is not
-// running yet.
-func openJournal(ctx context.Context, db *store.DB, dir string) (*Ledger, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// openJournal does OpenLedger's work but the writer's start.
+func openJournal(ctx context.Context, db *store.DB, root string) (*Ledger, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("ledger journal: %w", err)
 	}
-	l := &Ledger{db: db, journal: journal{dir: dir, limit: segmentBytes}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
-	if err := l.replay(ctx); err != nil {
+	id, dir, lock, err := newJournalDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("ledger journal: %w", err)
+	}
+	if _, err := replayDead(ctx, db, root); err != nil {
+		lock.Close()
 		return nil, err
 	}
-	return l, nil
-}
-
-// replay commits the rows a previous process appended but did not commit, and
-// removes the old segments.
-func (l *Ledger) replay(ctx context.Context) error {
-	committed, err := l.db.JournalSeq(ctx)
-	if err != nil {
-		return fmt.Errorf("ledger journal: %w", err)
-	}
-	entries, files, err := readSegments(l.journal.dir)
-	if err != nil {
-		return err
-	}
-	l.seq = committed
-	var rows []store.LedgerRow
-	for _, e := range entries {
-		if e.Seq > committed {
-			rows = append(rows, e.Row)
-		}
-		l.seq = max(l.seq, e.Seq)
-	}
-	if len(rows) > 0 {
-		if err := l.db.CommitJournal(ctx, rows, l.seq); err != nil {
-			return fmt.Errorf("ledger journal replay: %w", err)
-		}
-		slog.Info("ledger journal replayed", "rows", len(rows))
-	}
-	for _, f := range files {
-		os.Remove(f)
-	}
-	return nil
+	return &Ledger{db: db, id: id, lock: lock, journal: journal{dir: dir, limit: segmentBytes},
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
 }
 
 // Record makes row durable and returns; the writer commits it to SQLite within
@@ -169,7 +146,7 @@ func (l *Ledger) flush(ctx context.Context) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := l.db.CommitJournal(ctx, rows, seq); err != nil {
+	if err := l.db.CommitJournal(ctx, rows, l.id, seq); err != nil {
 		l.mu.Lock()
 		l.pending = append(rows, l.pending...)
 		l.mu.Unlock()
@@ -194,13 +171,15 @@ func (l *Ledger) Close() {
 	l.done.Wait()
 	err := l.flush(context.Background())
 	l.mu.Lock()
-	files := l.journal.close()
+	l.journal.close()
 	l.mu.Unlock()
 	if err != nil {
+		// Keep the journal; the lock goes with the process, and the next start
+		// replays it.
 		slog.Error("ledger commit at close failed; the journal is replayed at the next start", "err", err)
 		return
 	}
-	for _, f := range files {
-		os.Remove(f)
-	}
+	os.RemoveAll(l.journal.dir)
+	l.db.ForgetJournal(context.Background(), l.id)
+	l.lock.Close()
 }

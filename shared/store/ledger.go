@@ -39,21 +39,29 @@ func (db *DB) InsertLedger(ctx context.Context, rows []LedgerRow) error {
 	return db.insertLedger(ctx, rows, nil)
 }
 
-// CommitJournal writes rows and records seq as the last committed journal
-// sequence number, in one transaction: a journal replayed after a crash skips what
-// this committed, so no row is written twice.
-func (db *DB) CommitJournal(ctx context.Context, rows []LedgerRow, seq int64) error {
+// CommitJournal writes rows and records seq as journal's last committed sequence
+// number, in one transaction: a journal replayed after a crash skips what this
+// committed, so no row is written twice.
+func (db *DB) CommitJournal(ctx context.Context, rows []LedgerRow, journal string, seq int64) error {
 	return db.insertLedger(ctx, rows, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE ledger_journal SET committed_seq = ? WHERE id = 1`, seq)
+		_, err := tx.ExecContext(ctx, `INSERT INTO ledger_journal (journal_id, committed_seq) VALUES (?, ?)
+			ON CONFLICT (journal_id) DO UPDATE SET committed_seq = excluded.committed_seq`, journal, seq)
 		return err
 	})
 }
 
-// JournalSeq returns the last journal sequence number committed to the ledger.
-func (db *DB) JournalSeq(ctx context.Context) (int64, error) {
+// JournalSeq returns the last sequence number of journal committed to the
+// ledger, 0 for a journal never committed.
+func (db *DB) JournalSeq(ctx context.Context, journal string) (int64, error) {
 	var seq int64
-	err := db.w.GetContext(ctx, &seq, `SELECT committed_seq FROM ledger_journal WHERE id = 1`)
+	err := db.w.GetContext(ctx, &seq, `SELECT COALESCE(MAX(committed_seq), 0) FROM ledger_journal WHERE journal_id = ?`, journal)
 	return seq, err
+}
+
+// ForgetJournal drops the record of a journal whose files are gone.
+func (db *DB) ForgetJournal(ctx context.Context, journal string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM ledger_journal WHERE journal_id = ?`, journal)
+	return err
 }
 
 func (db *DB) insertLedger(ctx context.Context, rows []LedgerRow, also func(*sqlx.Tx) error) error {
