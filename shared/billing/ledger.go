@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -52,9 +53,31 @@ func OpenLedger(ctx context.Context, db *store.DB, root string) (*Ledger, error)
 	if err != nil {
 		return nil, err
 	}
-	l.done.Add(1)
+	l.done.Add(2)
 	go l.run()
+	go l.adopt(filepath.Dir(l.journal.dir))
 	return l, nil
+}
+
+// adoptEvery is how often a running process looks for journals of processes that
+// died without being restarted (a crashed second gateway, say).
+const adoptEvery = time.Minute
+
+// adopt replays dead processes' journals under root every adoptEvery.
+func (l *Ledger) adopt(root string) {
+	defer l.done.Done()
+	t := time.NewTicker(adoptEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if _, err := replayDead(context.Background(), l.db, root); err != nil {
+				slog.Error("ledger journal replay failed", "err", err)
+			}
+		case <-l.stop:
+			return
+		}
+	}
 }
 
 // openJournal does OpenLedger's work but the writer's start.
