@@ -25,6 +25,13 @@ var Routes = []string{
 	"/v1/images/{id}",
 }
 
+// Canonical forms of the SPASS-* request headers: Header.Get canonicalizes its
+// argument, which for these mixed-case names allocates on every call.
+var (
+	toolsKey        = http.CanonicalHeaderKey(chat.HeaderTools)
+	systemPromptKey = http.CanonicalHeaderKey(chat.HeaderSystemPrompt)
+)
+
 // New returns the handler for the /v1 OpenAI-compatible group.
 func New(a *app.App) http.Handler {
 	mux := http.NewServeMux()
@@ -51,8 +58,8 @@ func chatCompletions(c *chat.Service) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		req.StackTools = r.Header.Get(chat.HeaderTools)
-		if err := c.Prepare(r.Context(), auth.From(r.Context()), req, r.Header.Get(chat.HeaderSystemPrompt)); err != nil {
+		req.StackTools = r.Header.Get(toolsKey)
+		if err := c.Prepare(r.Context(), auth.From(r.Context()), req, r.Header.Get(systemPromptKey)); err != nil {
 			return err
 		}
 		res, err := c.Complete(r.Context(), auth.From(r.Context()), req, w)

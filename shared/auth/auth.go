@@ -17,6 +17,10 @@ import (
 // UserHeader names the end user on user-scoped endpoints.
 const UserHeader = "SPASS-User-Id"
 
+// userKey is UserHeader as the server stores it; Header.Get would canonicalize
+// the mixed-case name again, with an allocation, on every request.
+var userKey = http.CanonicalHeaderKey(UserHeader)
+
 // Principal is who is calling.
 type Principal struct {
 	Tenant string
@@ -118,7 +122,7 @@ func (a *Authenticator) wrap(next http.Handler, user bool) http.Handler {
 			return apierr.P(apierr.UserIDInBody, "user_id", "")
 		}
 		if user {
-			u := r.Header.Get(UserHeader)
+			u := r.Header.Get(userKey)
 			if !validUser(u) {
 				return apierr.P(apierr.MissingUserHeader, UserHeader, "")
 			}

@@ -11,17 +11,10 @@ import (
 // cacheable returns the body when a chat request is deterministic enough to cache:
 // not streamed, one choice, and temperature 0 or a seed. Otherwise nil.
 func cacheable(req *Request) []byte {
-	if req.Stream {
+	if req.Stream || !req.deterministic {
 		return nil
 	}
-	f := gjson.GetManyBytes(req.Raw, "temperature", "seed", "n")
-	if f[2].Exists() && f[2].Int() != 1 {
-		return nil
-	}
-	if (f[0].Exists() && f[0].Type == gjson.Number && f[0].Float() == 0) || f[1].Type == gjson.Number {
-		return req.Raw
-	}
-	return nil
+	return req.Raw
 }
 
 // cacheKey scopes the key by tenant, so tenants never share answers.
@@ -39,7 +32,7 @@ func (c *call) fromCache(body []byte, w http.ResponseWriter) error {
 	c.res.Usage = parseUsage(gjson.GetBytes(body, "usage"))
 	c.finish(http.StatusOK)
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonContentType
 	h[HeaderCache] = []string{"hit"}
 	h[HeaderBackend] = []string{"cache"}
 	w.WriteHeader(http.StatusOK)

@@ -77,7 +77,7 @@ func (c *call) buffered(ctx context.Context, t router.Target, path string, body 
 		c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 	}
 	c.finish(http.StatusOK)
-	writeJSON(w, t, c.res.Fallbacks, out)
+	c.writeJSON(w, t, out)
 	return nil
 }
 
@@ -105,9 +105,9 @@ func (c *call) fetch(ctx context.Context, t router.Target, path string, body []b
 }
 
 // writeJSON sends a complete answer with the served-by headers.
-func writeJSON(w http.ResponseWriter, t router.Target, fallbacks int, out []byte) {
-	w.Header()["Content-Type"] = []string{"application/json"}
-	setServedHeaders(w, t, fallbacks)
+func (c *call) writeJSON(w http.ResponseWriter, t router.Target, out []byte) {
+	w.Header()["Content-Type"] = jsonContentType
+	c.s.setServedHeaders(w, t, c.res.Fallbacks)
 	w.WriteHeader(http.StatusOK)
 	w.Write(out) // a failed write means the client left; the answer was served
 }

@@ -7,6 +7,7 @@ package chat
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -26,38 +27,97 @@ type Request struct {
 	Needs        []backend.Capability
 	// StackTools is the SPASS-Tools header: "none", a list of tool names, or empty.
 	StackTools string
+
+	deterministic bool                  // one choice, temperature 0 or a seed: see cacheable
+	needs         [4]backend.Capability // Needs' storage
+}
+
+// chatFields are the top-level fields of a chat body the gateway reads.
+type chatFields struct {
+	model, messages, stream, streamOptions, tools, responseFormat gjson.Result
+	userID, temperature, seed, n                                  gjson.Result
+}
+
+// scanChat finds the fields in one pass over the top level (the first of duplicate
+// keys wins, as with gjson.Get), rather than one pass per field.
+func scanChat(body []byte) (f chatFields) {
+	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+		var dst *gjson.Result
+		switch k.Str {
+		case "model":
+			dst = &f.model
+		case "messages":
+			dst = &f.messages
+		case "stream":
+			dst = &f.stream
+		case "stream_options":
+			dst = &f.streamOptions
+		case "tools":
+			dst = &f.tools
+		case "response_format":
+			dst = &f.responseFormat
+		case "user_id":
+			dst = &f.userID
+		case "temperature":
+			dst = &f.temperature
+		case "seed":
+			dst = &f.seed
+		case "n":
+			dst = &f.n
+		default:
+			return true
+		}
+		if !dst.Exists() {
+			*dst = v
+		}
+		return true
+	})
+	return f
 }
 
 // ParseChat validates a /v1/chat/completions body without re-encoding it.
 func ParseChat(body []byte) (*Request, error) {
-	if err := checkObject(body); err != nil {
-		return nil, err
+	if !isObject(body) {
+		return nil, apierr.E(apierr.InvalidJSON, "", nil)
 	}
-	f := gjson.GetManyBytes(body, "model", "messages", "stream", "stream_options.include_usage", "tools", "response_format.type")
-	model, msgs, stream, incl, tools, rf := f[0], f[1], f[2], f[3], f[4], f[5]
-	req := &Request{Raw: body, Needs: []backend.Capability{backend.Chat}}
-	if model.Type != gjson.String || model.Str == "" {
+	f := scanChat(body)
+	if f.userID.Exists() {
+		return nil, apierr.P(apierr.UserIDInBody, "user_id", "")
+	}
+	req := &Request{Raw: body}
+	req.Needs = append(req.needs[:0], backend.Chat)
+	if f.model.Type != gjson.String || f.model.Str == "" {
 		return nil, apierr.P(apierr.MissingParameter, "model", "You must provide a model parameter.")
 	}
-	req.Model = model.Str
-	if !msgs.IsArray() || len(msgs.Array()) == 0 {
+	req.Model = strings.Clone(f.model.Str) // labels metrics: must not pin the body
+	if !f.messages.IsArray() || !nonEmpty(f.messages) {
 		return nil, apierr.P(apierr.MissingParameter, "messages", "messages must be a non-empty array.")
 	}
+	stream := f.stream
 	if stream.Exists() && stream.Type != gjson.True && stream.Type != gjson.False && stream.Type != gjson.Null {
 		return nil, apierr.P(apierr.InvalidRequest, "stream", "stream must be a boolean.")
 	}
 	req.Stream = stream.Type == gjson.True
-	req.IncludeUsage = incl.Type == gjson.True
-	if tools.IsArray() && len(tools.Array()) > 0 {
+	req.IncludeUsage = f.streamOptions.Get("include_usage").Type == gjson.True
+	if f.tools.IsArray() && nonEmpty(f.tools) {
 		req.Needs = append(req.Needs, backend.Tools)
 	}
-	if rf.Str == "json_object" || rf.Str == "json_schema" {
+	if rf := f.responseFormat.Get("type").Str; rf == "json_object" || rf == "json_schema" {
 		req.Needs = append(req.Needs, backend.JSONMode)
 	}
-	if hasImage(msgs) {
+	if hasImage(f.messages) {
 		req.Needs = append(req.Needs, backend.Vision)
 	}
+	req.deterministic = !(f.n.Exists() && f.n.Int() != 1) &&
+		((f.temperature.Exists() && f.temperature.Type == gjson.Number && f.temperature.Float() == 0) || f.seed.Type == gjson.Number)
 	return req, nil
+}
+
+// nonEmpty reports whether an array has an element.
+func nonEmpty(arr gjson.Result) bool {
+	n := 0
+	arr.ForEach(func(_, _ gjson.Result) bool { n++; return false })
+	return n > 0
 }
 
 // EmbeddingsRequest is a /v1/embeddings body.
@@ -84,11 +144,16 @@ func ParseEmbeddings(body []byte) (*EmbeddingsRequest, error) {
 	return &EmbeddingsRequest{Raw: body, Model: f[0].Str}, nil
 }
 
+// isObject reports whether body is one valid JSON object.
+func isObject(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return len(t) > 0 && t[0] == '{' && gjson.ValidBytes(body)
+}
+
 // checkObject refuses bodies that are not a JSON object, and user_id anywhere at the
 // top level: end users are named by the SPASS-User-Id header only.
 func checkObject(body []byte) error {
-	t := bytes.TrimLeft(body, " \t\r\n")
-	if len(t) == 0 || t[0] != '{' || !gjson.ValidBytes(body) {
+	if !isObject(body) {
 		return apierr.E(apierr.InvalidJSON, "", nil)
 	}
 	if gjson.GetBytes(body, "user_id").Exists() {
@@ -99,7 +164,7 @@ func checkObject(body []byte) error {
 
 // hasImage reports whether any message has an image_url content part.
 func hasImage(msgs gjson.Result) bool {
-	if !bytes.Contains([]byte(msgs.Raw), []byte(`image_url`)) {
+	if !strings.Contains(msgs.Raw, `image_url`) {
 		return false
 	}
 	found := false

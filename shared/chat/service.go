@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"spass/shared/apierr"
@@ -85,6 +86,8 @@ type Service struct {
 	// Prompts resolves SPASS-System-Prompt; Images resolves spass://images/ refs.
 	Prompts Prompts
 	Images  Images
+
+	backendNames sync.Map // *backend.Backend -> its SPASS-Backend header value
 }
 
 // Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
@@ -188,13 +191,47 @@ func modelNotFound(id string) error {
 	return apierr.P(apierr.ModelNotFound, "model", fmt.Sprintf("The model %q does not exist or is not served by this gateway.", id))
 }
 
-func setServedHeaders(w http.ResponseWriter, t router.Target, fallbacks int) {
+// setServedHeaders says which backend and tier served the request. Header values
+// the gateway sends on every answer are built once (see headerValues).
+func (s *Service) setServedHeaders(w http.ResponseWriter, t router.Target, fallbacks int) {
 	h := w.Header()
-	h[HeaderBackend] = []string{t.Backend.Name}
-	h[HeaderTier] = []string{"T" + strconv.Itoa(t.Tier)}
+	if v, ok := s.backendNames.Load(t.Backend); ok {
+		h[HeaderBackend] = v.([]string)
+	} else {
+		v := []string{t.Backend.Name}
+		s.backendNames.Store(t.Backend, v)
+		h[HeaderBackend] = v
+	}
+	if t.Tier >= 0 && t.Tier < len(tierValues) {
+		h[HeaderTier] = tierValues[t.Tier]
+	} else {
+		h[HeaderTier] = []string{"T" + strconv.Itoa(t.Tier)}
+	}
 	setFallbackHeader(w, fallbacks)
 }
 
 func setFallbackHeader(w http.ResponseWriter, n int) {
-	w.Header()[HeaderFallbacks] = []string{strconv.Itoa(n)}
+	if n >= 0 && n < len(countValues) {
+		w.Header()[HeaderFallbacks] = countValues[n]
+	} else {
+		w.Header()[HeaderFallbacks] = []string{strconv.Itoa(n)}
+	}
+}
+
+// Shared header values: read-only, and each slice's capacity is its length, so a
+// later Header.Add copies rather than writing into them.
+var (
+	jsonContentType = headerValues("application/json")[0]
+	sseHeaders      = headerValues("text/event-stream", "no-cache", "no") // see commitSSE
+	tierValues      = headerValues("T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8")
+	countValues     = headerValues("0", "1", "2", "3", "4", "5", "6", "7", "8")
+)
+
+// headerValues returns a one-value header slice per value.
+func headerValues(vs ...string) [][]string {
+	out := make([][]string, len(vs))
+	for i, v := range vs {
+		out[i] = []string{v}
+	}
+	return out
 }

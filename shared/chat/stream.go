@@ -45,7 +45,7 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 	}
 	tm.reset()
 
-	out := commitSSE(w, t, c.res.Fallbacks)
+	out := c.commitSSE(w, t)
 	defer out.release()
 	rd.out = out // send what is buffered whenever the next read may wait
 	var last []byte
@@ -106,12 +106,12 @@ func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*e
 
 // commitSSE sends the stream's headers (from here on the client has the answer's
 // first byte) and returns the writer of its events.
-func commitSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sseOut {
+func (c *call) commitSSE(w http.ResponseWriter, t router.Target) *sseOut {
 	h := w.Header()
-	h["Content-Type"] = []string{"text/event-stream"}
-	h["Cache-Control"] = []string{"no-cache"}
-	h["X-Accel-Buffering"] = []string{"no"}
-	setServedHeaders(w, t, fallbacks)
+	h["Content-Type"] = sseHeaders[0]
+	h["Cache-Control"] = sseHeaders[1]
+	h["X-Accel-Buffering"] = sseHeaders[2]
+	c.s.setServedHeaders(w, t, c.res.Fallbacks)
 	rc := http.NewResponseController(w)
 	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
 	w.WriteHeader(http.StatusOK)

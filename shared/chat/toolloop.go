@@ -146,7 +146,7 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 				c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 			}
 			c.finish(http.StatusOK)
-			writeJSON(w, served, c.res.Fallbacks, out)
+			c.writeJSON(w, served, out)
 			return nil
 		}
 		if err := c.nextRound(ctx, l, round, u, msg.Get("content").Str, stackCalls); err != nil {

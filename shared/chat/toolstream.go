@@ -35,8 +35,8 @@ type sse struct {
 // newSSE commits the stream. Every chunk is relayed under the first chunk's id:
 // later turns come from new upstream completions, and SDK accumulators (openai-go)
 // reject a chunk whose id changes mid-stream.
-func newSSE(w http.ResponseWriter, t router.Target, fallbacks int) *sse {
-	return &sse{out: commitSSE(w, t, fallbacks)}
+func (c *call) newSSE(w http.ResponseWriter, t router.Target) *sse {
+	return &sse{out: c.commitSSE(w, t)}
 }
 
 // write buffers one event under the stream's id; see sseOut for when it is sent.
@@ -106,7 +106,7 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 		if len(stackCalls) == 0 {
 			c.res.Usage = r.usage
 			if out == nil {
-				out = newSSE(w, served, c.res.Fallbacks)
+				out = c.newSSE(w, served)
 			}
 			for _, e := range r.held {
 				out.write(e)
@@ -164,7 +164,7 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			// Commit on the first healthy event, as a plain stream does: tool-call
 			// deltas stay held below, so a stack-tool turn remains invisible and the
 			// next turn continues this same stream.
-			*out = newSSE(w, t, c.res.Fallbacks)
+			*out = c.newSSE(w, t)
 			answering = true
 		}
 		if *out != nil {
@@ -188,7 +188,7 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			r.content.WriteString(f[2].Str)
 			if !answering { // the turn is an answer: commit and show what was held
 				if *out == nil {
-					*out = newSSE(w, t, c.res.Fallbacks)
+					*out = c.newSSE(w, t)
 				}
 				for _, e := range r.held {
 					(*out).write(e)

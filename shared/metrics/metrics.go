@@ -6,6 +6,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,13 +26,31 @@ type Metrics struct {
 	costEUR  *prometheus.CounterVec
 	perReq   *prometheus.HistogramVec
 	subcalls *prometheus.CounterVec
+
+	mu     sync.RWMutex
+	series map[seriesKey]series // requests and latency children, see Observe
+}
+
+// maxSeries bounds the cache of Observe. Model names come from clients; past the
+// bound, Observe resolves the children per call as before.
+const maxSeries = 4096
+
+type seriesKey struct {
+	route, model, backend string
+	status                int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // New registers the gateway's instruments, plus Go and process collectors, on reg.
 func New(reg *prometheus.Registry) *Metrics {
 	labels := []string{"route", "model", "backend", "status"}
 	m := &Metrics{
-		reg: reg,
+		reg:    reg,
+		series: map[seriesKey]series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spass_requests_total",
 			Help: "Requests served, by route pattern, model, backend and HTTP status.",
@@ -68,11 +87,24 @@ func New(reg *prometheus.Registry) *Metrics {
 	return m
 }
 
-// Observe records one finished request.
+// Observe records one finished request. The labelled children are cached: looking
+// them up with WithLabelValues hashes and validates four labels twice per request.
 func (m *Metrics) Observe(route, model, backend string, status int, d time.Duration) {
-	s := strconv.Itoa(status)
-	m.requests.WithLabelValues(route, model, backend, s).Inc()
-	m.latency.WithLabelValues(route, model, backend, s).Observe(d.Seconds())
+	k := seriesKey{route, model, backend, status}
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		code := strconv.Itoa(status)
+		s = series{m.requests.WithLabelValues(route, model, backend, code), m.latency.WithLabelValues(route, model, backend, code)}
+		m.mu.Lock()
+		if len(m.series) < maxSeries {
+			m.series[k] = s
+		}
+		m.mu.Unlock()
+	}
+	s.requests.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 // Billed records a ledger entry's tokens and cost.

@@ -24,9 +24,11 @@ const RequestIDHeader = "SPASS-Request-Id"
 func Middleware(obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		tr := &Trace{RequestID: newID()}
-		w.Header()[RequestIDHeader] = []string{tr.RequestID}
-		rec := &Recorder{ResponseWriter: w}
+		st := &requestState{rec: Recorder{ResponseWriter: w}}
+		tr, rec := &st.tr, &st.rec
+		tr.RequestID = newID()
+		st.id[0] = tr.RequestID
+		w.Header()[RequestIDHeader] = st.id[:]
 		r = r.WithContext(WithTrace(r.Context(), tr))
 		defer func() {
 			if p := recover(); p != nil {
@@ -50,8 +52,19 @@ func Middleware(obs Observer, next http.Handler) http.Handler {
 	})
 }
 
+// requestState is what the middleware keeps per request, in one allocation.
+type requestState struct {
+	tr  Trace
+	rec Recorder
+	id  [1]string // the request id header's value
+}
+
+// newID returns "req_" and 24 random hex digits.
 func newID() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return "req_" + hex.EncodeToString(b[:])
+	var s [4 + 2*len(b)]byte
+	copy(s[:], "req_")
+	hex.Encode(s[4:], b[:])
+	return string(s[:])
 }

@@ -1,0 +1,29 @@
+package metrics
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+func TestObserveCountsEverySeries(t *testing.T) {
+	m := New(prometheus.NewRegistry())
+	const route = "POST /v1/chat/completions"
+	m.Observe(route, "m", "sim", 200, time.Millisecond)
+	m.Observe(route, "m", "sim", 200, time.Millisecond)
+	m.Observe(route, "m", "sim", 502, time.Millisecond)
+	tests := []struct {
+		status string
+		want   float64
+	}{{"200", 2}, {"502", 1}}
+	for _, tt := range tests {
+		var c, h dto.Metric
+		m.requests.WithLabelValues(route, "m", "sim", tt.status).(prometheus.Metric).Write(&c)
+		m.latency.WithLabelValues(route, "m", "sim", tt.status).(prometheus.Metric).Write(&h)
+		if got, n := c.GetCounter().GetValue(), h.GetHistogram().GetSampleCount(); got != tt.want || float64(n) != tt.want {
+			t.Errorf("status %s: %v requests, %d latencies; want %v", tt.status, got, n, tt.want)
+		}
+	}
+}
