@@ -23,6 +23,10 @@ type Backend struct {
 	root   string // base URL, for the health path
 	auth   string // full auth header value, empty if no key
 	client *http.Client
+	// headers are Post's request headers, plain and streamed, built once and
+	// shared by every request: neither http.Client nor Transport modifies them.
+	headers [2]http.Header
+	chatURL string // base + "/chat/completions", the path nearly every Post takes
 }
 
 // New builds a Backend from its config, sharing client (one connection pool).
@@ -40,6 +44,17 @@ func New(c config.Backend, client *http.Client) (*Backend, error) {
 	if c.APIKey != "" {
 		b.auth = p.AuthScheme + c.APIKey
 	}
+	for i := range b.headers {
+		h := http.Header{"Content-Type": {"application/json"}}
+		if i == 1 {
+			h["Accept"] = []string{"text/event-stream"}
+		}
+		if b.auth != "" {
+			h[p.AuthHeader] = []string{b.auth}
+		}
+		b.headers[i] = h
+	}
+	b.chatURL = b.base + "/chat/completions"
 	return b, nil
 }
 
@@ -50,16 +65,17 @@ func (b *Backend) Can(c Capability) bool { return b.Profile.Caps[c] }
 // response; the caller owns resp.Body. ctx governs the whole exchange, so a client
 // that goes away cancels the upstream request.
 func (b *Backend) Post(ctx context.Context, path string, body []byte, stream bool) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, bytes.NewReader(body))
+	url := b.chatURL
+	if path != "/chat/completions" {
+		url = b.base + path
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header["Content-Type"] = []string{"application/json"}
+	req.Header = b.headers[0]
 	if stream {
-		req.Header["Accept"] = []string{"text/event-stream"}
-	}
-	if b.auth != "" {
-		req.Header[b.Profile.AuthHeader] = []string{b.auth}
+		req.Header = b.headers[1]
 	}
 	return b.client.Do(req)
 }

@@ -94,7 +94,7 @@ func (c *call) fetch(ctx context.Context, t router.Target, path string, body []b
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusFailure(resp)
 	}
-	out, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	out, err := readAll(resp.Body, resp.ContentLength, maxResponse)
 	if err != nil {
 		return nil, transportFailure(ctx, actx, err)
 	}
@@ -102,6 +102,35 @@ func (c *call) fetch(ctx context.Context, t router.Target, path string, body []b
 		return nil, &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
 	}
 	return out, nil
+}
+
+// readAll is io.ReadAll(io.LimitReader(r, limit)) with its buffer sized from the
+// response's Content-Length (size, -1 when unknown): one allocation instead of a
+// 512-byte start and regrowth.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	c := int64(512)
+	if size >= 0 {
+		c = min(size, limit) + 1 // +1: the read that sees EOF needs room
+	}
+	b := make([]byte, 0, c)
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):cap(b)]
+		if rest := limit - int64(len(b)); int64(len(room)) > rest {
+			room = room[:rest]
+		}
+		n, err := r.Read(room)
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // writeJSON sends a complete answer with the served-by headers.
