@@ -95,13 +95,16 @@ func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*e
 		cancel()
 		return nil, nil, nil, streamFailure(ctx, tm, err)
 	}
-	done := func() { resp.Body.Close(); tm.stop(); cancel() }
 	if resp.StatusCode != http.StatusOK {
 		err := statusFailure(resp)
-		done()
+		resp.Body.Close()
+		tm.stop()
+		cancel()
 		return nil, nil, nil, err
 	}
-	return newEventReader(resp.Body), tm, done, nil
+	rd := newEventReader(resp.Body)
+	done := func() { resp.Body.Close(); tm.stop(); cancel(); rd.release() }
+	return rd, tm, done, nil
 }
 
 // commitSSE sends the stream's headers (from here on the client has the answer's
@@ -277,10 +280,31 @@ func (u *upstream) Read(p []byte) (int, error) {
 	return u.body.Read(p)
 }
 
-func newEventReader(r io.Reader) *eventReader {
-	e := &eventReader{body: r}
+// eventReaders recycles readers with their 4 KB buffer and event buffers.
+var eventReaders = sync.Pool{New: func() any {
+	e := &eventReader{}
 	e.r = bufio.NewReaderSize((*upstream)(e), 4<<10) // longer lines are joined in readLine
 	return e
+}}
+
+// newEventReader returns a reader of r's events; release it once no event it
+// returned is in use.
+func newEventReader(r io.Reader) *eventReader {
+	e := eventReaders.Get().(*eventReader)
+	e.body = r
+	return e
+}
+
+// release resets e and returns it to the pool.
+func (e *eventReader) release() {
+	e.r.Reset((*upstream)(e))
+	e.body, e.out = nil, nil
+	for i, b := range e.bufs {
+		if cap(b) > 64<<10 {
+			e.bufs[i] = nil // do not keep a huge event's buffer for every stream
+		}
+	}
+	eventReaders.Put(e)
 }
 
 // next returns the next event's data, valid until the call after next.
