@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"spass/local/simulator"
 	"spass/shared/app"
 	"spass/shared/auth"
+	"spass/shared/backend"
 	"spass/shared/config"
 )
 
@@ -103,6 +106,20 @@ func (e *Env) AddGateway(ctx context.Context, gw GatewaySetup) (string, error) {
 		return "", fmt.Errorf("gateway: %w", err)
 	}
 	return url, nil
+}
+
+// AddBareProxy serves a bare httputil.ReverseProxy in front of the simulator, the
+// floor any proxy pays on this machine and in this process: the report shows it
+// beside the gateway for reference.
+func (e *Env) AddBareProxy() (string, error) {
+	u, err := url.Parse(e.SimURL)
+	if err != nil {
+		return "", err
+	}
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.FlushInterval = -1 // flush every write, as an SSE relay must
+	p.Transport = backend.NewHTTPClient().Transport
+	return e.serve(p)
 }
 
 // Close stops the servers and removes the gateways' data directories.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -50,6 +51,10 @@ type ScenarioReport struct {
 	SendLag Dist `json:"send_lag"`
 	// NoBilling is the same gateway with billing disabled, when compared.
 	NoBilling *TargetReport `json:"gateway_billing_off,omitempty"`
+	// BareProxy is httputil.ReverseProxy in front of the same upstream, and
+	// BareAdded what it adds: the floor for reference, not judged.
+	BareProxy *TargetReport `json:"bare_proxy,omitempty"`
+	BareAdded []Added       `json:"bare_proxy_added,omitempty"`
 	// Billing compares the added latency with billing on and off.
 	Billing *BillingCost `json:"billing,omitempty"`
 	// Judged says whether the scenario counts for the latency target.
@@ -122,7 +127,7 @@ func targetReport(t TargetResult, stream bool) TargetReport {
 	return r
 }
 
-func scenarioReport(sc Scenario, res LoadResult) *ScenarioReport {
+func scenarioReport(sc Scenario, res LoadResult, names []string) *ScenarioReport {
 	s := &ScenarioReport{
 		Name: sc.Name, Stream: sc.Stream,
 		Direct:  targetReport(res.Targets[0], sc.Stream),
@@ -145,8 +150,23 @@ func scenarioReport(sc Scenario, res LoadResult) *ScenarioReport {
 	for _, a := range s.Added {
 		s.Met = s.Met && (a.Met || !a.Judged)
 	}
-	if len(res.Targets) > 2 {
-		off := targetReport(res.Targets[2], sc.Stream)
+	other := func(name string) *TargetReport {
+		if i := slices.Index(names, name); i >= 0 {
+			t := targetReport(res.Targets[i], sc.Stream)
+			return &t
+		}
+		return nil
+	}
+	if s.BareProxy = other(BareProxy); s.BareProxy != nil {
+		b := s.BareProxy
+		if sc.Stream {
+			s.BareAdded = append(s.BareAdded, Added{Measure: "ttfb", P50: b.TTFB.P50 - s.Direct.TTFB.P50, P99: b.TTFB.P99 - s.Direct.TTFB.P99},
+				Added{Measure: "tail", P50: b.Tail.P50 - s.Direct.Tail.P50, P99: b.Tail.P99 - s.Direct.Tail.P99})
+		}
+		s.BareAdded = append(s.BareAdded, Added{Measure: "latency", P50: b.Latency.P50 - s.Direct.Latency.P50, P99: b.Latency.P99 - s.Direct.Latency.P99})
+	}
+	if p := other(NoBilling); p != nil {
+		off := *p
 		s.NoBilling = &off
 		b := &BillingCost{Measure: "latency", OnP50: s.Gateway.Latency.P50 - s.Direct.Latency.P50,
 			OffP50: off.Latency.P50 - s.Direct.Latency.P50}
@@ -194,11 +214,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			name string
 			t    TargetReport
 		}{{Direct, s.Direct}, {Gateway, s.Gateway}}
-		if s.NoBilling != nil {
-			targets = append(targets, struct {
-				name string
-				t    TargetReport
-			}{NoBilling, *s.NoBilling})
+		for _, o := range []struct {
+			name string
+			t    *TargetReport
+		}{{NoBilling, s.NoBilling}, {BareProxy, s.BareProxy}} {
+			if o.t != nil {
+				targets = append(targets, struct {
+					name string
+					t    TargetReport
+				}{o.name, *o.t})
+			}
 		}
 		for _, t := range targets {
 			if s.Stream {
@@ -229,6 +254,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", measureName(s, a.Measure), fmtSigned(a.P50), fmtSigned(a.P99), fmtSigned(s.AddedCPUUS), verdict)
 		}
+		for _, a := range s.BareAdded {
+			fmt.Fprintf(tw, "%s (bare proxy)\t%s\t%s\t%s\t%s\t\n", measureName(s, a.Measure), fmtSigned(a.P50), fmtSigned(a.P99),
+				fmtSigned(s.BareProxy.CPUPerRequest-s.Direct.CPUPerRequest), "(reference)")
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -255,7 +284,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, t := range []struct {
 			name string
 			r    TargetReport
-		}{{Direct, s.Direct}, {Gateway, s.Gateway}, {NoBilling, deref(s.NoBilling)}} {
+		}{{Direct, s.Direct}, {Gateway, s.Gateway}, {NoBilling, deref(s.NoBilling)}, {BareProxy, deref(s.BareProxy)}} {
 			if t.r.Errors > 0 {
 				fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", s.Name, t.name, t.r.Errors, t.r.FirstError)
 			}

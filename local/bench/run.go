@@ -67,6 +67,7 @@ const (
 	Direct    = "direct"
 	Gateway   = "gateway"
 	NoBilling = "no billing"
+	BareProxy = "bare proxy"
 )
 
 // Run measures every scenario against both targets. Each scenario gets its own
@@ -105,13 +106,20 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 		return nil, err
 	}
 	defer env.Close()
-	targets := []string{env.SimURL, env.GatewayURL}
+	targets, names := []string{env.SimURL, env.GatewayURL}, []string{Direct, Gateway}
 	if sc.CompareBilling {
 		off, err := env.AddGateway(ctx, GatewaySetup{YAML: o.GatewayYAML + "\nbilling: {disabled: true}", StackTools: sc.StackTools})
 		if err != nil {
 			return nil, fmt.Errorf("gateway without billing (-gateway-yaml must not set billing): %w", err)
 		}
-		targets = append(targets, off)
+		targets, names = append(targets, off), append(names, NoBilling)
+	}
+	if sc.Judged {
+		bare, err := env.AddBareProxy()
+		if err != nil {
+			return nil, err
+		}
+		targets, names = append(targets, bare), append(names, BareProxy)
 	}
 	client := NewClient()
 	defer client.CloseIdleConnections()
@@ -140,7 +148,7 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 	if err != nil {
 		return nil, err
 	}
-	return scenarioReport(sc, res), nil
+	return scenarioReport(sc, res, names), nil
 }
 
 // loadAverage returns the system's 1-minute load average, or "" where unknown: a
