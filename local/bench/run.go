@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type Options struct {
 	GatewayYAML string
 	// Progress, if set, receives a line as each phase starts.
 	Progress io.Writer
+	// Only, if not empty, names the scenarios to run.
+	Only []string
 }
 
 // BillingTolerance is how much more latency the gateway may add with billing on
@@ -82,6 +85,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		LoadBefore: loadAverage(), GatewayYAML: o.GatewayYAML,
 	}
 	for _, sc := range Scenarios {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, sc.Name) {
+			continue
+		}
 		sr, err := runScenario(ctx, o, sc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)

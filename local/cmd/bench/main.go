@@ -11,6 +11,7 @@
 //	-tokens       completion tokens per reply (default 16)
 //	-token-delay  simulated time per streamed token (default 1ms)
 //	-gateway-yaml extra gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)
+//	-only         comma-separated scenarios to run (chat, stream, chat+tools)
 //	-json         print the results as JSON instead of tables
 package main
 
@@ -22,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,6 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.TokenDelay, "token-delay", time.Millisecond, "simulated generation time per streamed token")
 	fs.StringVar(&o.GatewayYAML, "gateway-yaml", "", "extra top-level gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
+	only := fs.String("only", "", "comma-separated scenarios to run (chat, stream, chat+tools); default all")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -69,6 +72,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if !*asJSON {
 		o.Progress = stdout
+	}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
 	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
