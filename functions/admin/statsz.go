@@ -26,6 +26,10 @@ type stats struct {
 // statsz serves "GET /statsz": per-model counters and breaker states as JSON.
 func statsz(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		// Token and cost counters follow the ledger's commits: commit what is pending.
+		if err := a.SyncLedger(r.Context()); err != nil {
+			return apierr.E(apierr.Internal, "", err)
+		}
 		models, err := a.Metrics.ModelStats()
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)

@@ -113,7 +113,8 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 			return nil, err
 		}
 		a.closers = append([]func(){ledger.Close}, a.closers...) // drain before the store closes
-		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings, Observer: a.Metrics}
+		ledger.OnCommit = a.Metrics.Billed
+		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings}
 		a.Chat.Billing = a.Billing
 	}
 	return a, nil

@@ -24,17 +24,11 @@ type Entry struct {
 	Free            bool // served without a backend (response cache): tokens recorded, no cost
 }
 
-// Observer receives each billed entry with its cost (metrics).
-type Observer interface {
-	Billed(e Entry, c Cost)
-}
-
 // Service prices entries with the tenant's markup and writes them to the ledger.
 type Service struct {
 	Ledger   *Ledger
 	Pricer   *Pricer
 	Settings *tenantcfg.Service
-	Observer Observer
 }
 
 // Bill writes e's ledger row and returns once it is durable (in the journal).
@@ -46,9 +40,6 @@ func (s *Service) Bill(ctx context.Context, e Entry) error {
 	var c Cost
 	if !e.Free {
 		c = s.Pricer.Price(e.Model, e.Tokens, markup)
-	}
-	if s.Observer != nil {
-		s.Observer.Billed(e, c)
 	}
 	return s.Ledger.Record(store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,

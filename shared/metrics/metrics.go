@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"spass/shared/billing"
+	"spass/shared/store"
 )
 
 // Metrics holds the instruments.
@@ -107,17 +107,22 @@ func (m *Metrics) Observe(route, model, backend string, status int, d time.Durat
 	s.latency.Observe(d.Seconds())
 }
 
-// Billed records a ledger entry's tokens and cost.
-func (m *Metrics) Billed(e billing.Entry, c billing.Cost) {
-	m.tokens.WithLabelValues(e.Model, "prompt").Add(float64(e.Tokens.Prompt))
-	m.tokens.WithLabelValues(e.Model, "completion").Add(float64(e.Tokens.Completion))
-	m.tokens.WithLabelValues(e.Model, "cached").Add(float64(e.Tokens.Cached))
-	usd := float64(c.NanoUSD) / 1e9
-	m.costUSD.WithLabelValues(e.Tenant, e.Model).Add(usd)
-	m.costEUR.WithLabelValues(e.Tenant, e.Model).Add(float64(c.NanoEUR) / 1e9)
-	m.perReq.WithLabelValues(e.Model).Observe(usd)
-	if e.ParentRequestID != "" {
-		m.subcalls.WithLabelValues(e.Route).Inc()
+// Billed counts committed ledger rows' tokens and cost. The ledger's writer calls
+// it after each commit, so the counters follow the ledger and cost the request
+// path nothing.
+func (m *Metrics) Billed(rows []store.LedgerRow) {
+	for i := range rows {
+		r := &rows[i]
+		m.tokens.WithLabelValues(r.Model, "prompt").Add(float64(r.PromptTokens))
+		m.tokens.WithLabelValues(r.Model, "completion").Add(float64(r.CompletionTokens))
+		m.tokens.WithLabelValues(r.Model, "cached").Add(float64(r.CachedTokens))
+		usd := float64(r.CostNanoUSD) / 1e9
+		m.costUSD.WithLabelValues(r.TenantID, r.Model).Add(usd)
+		m.costEUR.WithLabelValues(r.TenantID, r.Model).Add(float64(r.CostNanoEUR) / 1e9)
+		m.perReq.WithLabelValues(r.Model).Observe(usd)
+		if r.ParentRequestID != "" {
+			m.subcalls.WithLabelValues(r.Route).Inc()
+		}
 	}
 }
 
