@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -93,5 +94,25 @@ func TestQueueMonitorIsAdminOnly(t *testing.T) {
 	}
 	if _, metrics := get(t, env, "/metrics", nil); !strings.Contains(metrics, `spass_queue_depth{queue="billing"}`) {
 		t.Error("/metrics lacks the queue depth")
+	}
+}
+
+// TestUnknownModelsAddNoMetricSeries: model names come from clients, so a name
+// the gateway does not serve must not become a label (unbounded series).
+func TestUnknownModelsAddNoMetricSeries(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	for i := 0; i < 3; i++ {
+		resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions",
+			fmt.Sprintf(`{"model":"made-up-%d","messages":[{"role":"user","content":"a"}]}`, i)))
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("unknown model: status %d", resp.StatusCode)
+		}
+	}
+	_, body := get(t, env, "/metrics", nil)
+	if strings.Contains(body, "made-up-") {
+		t.Fatal("/metrics labels series with model names the gateway does not serve")
+	}
+	if !strings.Contains(body, `status="404"`) {
+		t.Fatal("/metrics does not count the refused requests")
 	}
 }

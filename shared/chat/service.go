@@ -136,7 +136,7 @@ func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, mod
 	w http.ResponseWriter, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
 	m := s.Router.Model(model)
 	if m == nil || m.Type != modelType {
-		return Result{Model: model}, modelNotFound(model)
+		return Result{}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
 	}
 	var eff *tenantcfg.Effective
 	if s.Settings != nil {
