@@ -11,6 +11,7 @@
 //	-tokens       completion tokens per reply (default 16)
 //	-token-delay  simulated time per streamed token (default 1ms)
 //	-gateway-yaml extra gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)
+//	-cpuprofile   write a CPU profile of the run to this file (go tool pprof)
 //	-only         comma-separated scenarios to run (chat, stream, chat+tools)
 //	-json         print the results as JSON instead of tables
 package main
@@ -23,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +55,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.TokenDelay, "token-delay", time.Millisecond, "simulated generation time per streamed token")
 	fs.StringVar(&o.GatewayYAML, "gateway-yaml", "", "extra top-level gateway.yaml keys, e.g. 'routing: {...}' (not billing: a third target has it off)")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (load generator, simulator and gateways) to this file")
 	only := fs.String("only", "", "comma-separated scenarios to run (chat, stream, chat+tools); default all")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,6 +78,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
