@@ -30,8 +30,9 @@ const linger = 100 * time.Millisecond
 type Ledger struct {
 	db *store.DB
 	id string // this process's journal
-	// OnCommit, if set, receives the rows of each commit (metrics), from the
-	// writer goroutine: counting them costs the requests nothing.
+	// OnCommit, if set (before the first Record), receives the rows of each
+	// commit (metrics), from the writer goroutine: counting them costs the
+	// requests nothing.
 	OnCommit func(rows []store.LedgerRow)
 
 	mu      sync.Mutex // guards seq, journal and pending
@@ -82,7 +83,8 @@ func (l *Ledger) adopt(root string) {
 	}
 }
 
-// openJournal does OpenLedger's work but the writer's start.
+// openJournal does OpenLedger's work except starting the writer and adopter, so
+// tests can stand in for a process that dies.
 func openJournal(ctx context.Context, db *store.DB, root string) (*Ledger, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("ledger journal: %w", err)
