@@ -44,13 +44,15 @@ type Service struct {
 	db      *store.DB
 	ttl     time.Duration
 
-	mu    sync.Mutex
-	cache map[string]cached
+	mu      sync.Mutex
+	cache   map[string]cached
+	version uint64 // counts invalidations: a load older than one is not cached
 }
 
 type cached struct {
-	at  time.Time
-	eff *Effective
+	at         time.Time
+	eff        *Effective
+	refreshing bool // a background load is under way
 }
 
 // New validates the process and gateway.yaml levels; errors name the key.
@@ -108,14 +110,34 @@ func parseEnv(k Key, raw string) any {
 	return raw
 }
 
-// Effective returns the tenant's resolved settings.
+// Effective returns the tenant's resolved settings. A cached value older than
+// half the TTL is still served while one background load refreshes it, so the
+// requests never wait for the database under steady traffic; past the TTL (no
+// request for a while) the caller loads it. Either way a change made through
+// another process shows within the TTL.
 func (s *Service) Effective(ctx context.Context, tenant string) (*Effective, error) {
 	s.mu.Lock()
 	c, ok := s.cache[tenant]
+	age := time.Since(c.at)
+	refresh := ok && age >= s.ttl/2 && age < s.ttl && !c.refreshing
+	if refresh {
+		c.refreshing = true
+		s.cache[tenant] = c
+	}
+	version := s.version
 	s.mu.Unlock()
-	if ok && time.Since(c.at) < s.ttl {
+	if refresh {
+		go s.load(context.WithoutCancel(ctx), tenant, version)
+	}
+	if ok && age < s.ttl {
 		return c.eff, nil
 	}
+	return s.load(ctx, tenant, version)
+}
+
+// load resolves the tenant's settings and caches them, unless a write invalidated
+// the cache since version was read (the load may predate the write).
+func (s *Service) load(ctx context.Context, tenant string, version uint64) (*Effective, error) {
 	eff := &Effective{Tenant: tenant, Values: make(map[string]Value, len(Keys))}
 	for name, v := range s.process {
 		eff.Values[name] = v
@@ -126,6 +148,12 @@ func (s *Service) Effective(ctx context.Context, tenant string) (*Effective, err
 	if s.db != nil {
 		over, err := s.db.ConfigOverrides(ctx, tenant)
 		if err != nil {
+			s.mu.Lock()
+			if c, ok := s.cache[tenant]; ok && c.refreshing {
+				c.refreshing = false // let the next request try again
+				s.cache[tenant] = c
+			}
+			s.mu.Unlock()
 			return nil, apierr.E(apierr.Internal, "", err)
 		}
 		for name, raw := range over {
@@ -143,7 +171,9 @@ func (s *Service) Effective(ctx context.Context, tenant string) (*Effective, err
 		}
 	}
 	s.mu.Lock()
-	s.cache[tenant] = cached{at: time.Now(), eff: eff}
+	if s.version == version {
+		s.cache[tenant] = cached{at: time.Now(), eff: eff}
+	}
 	s.mu.Unlock()
 	return eff, nil
 }
@@ -195,6 +225,7 @@ func (s *Service) Delete(ctx context.Context, tenant, key string) error {
 func (s *Service) invalidate(tenant string) {
 	s.mu.Lock()
 	delete(s.cache, tenant)
+	s.version++
 	s.mu.Unlock()
 }
 
