@@ -133,21 +133,23 @@ func scenarioReport(sc Scenario, res LoadResult, names []string) *ScenarioReport
 		Direct:  targetReport(res.Targets[0], sc.Stream),
 		Gateway: targetReport(res.Targets[1], sc.Stream),
 		SendLag: dist(res.Lag),
+		Judged:  sc.Judged,
 	}
 	s.AddedCPUUS = s.Gateway.CPUPerRequest - s.Direct.CPUPerRequest
-	s.Judged = sc.Judged
-	add := func(measure string, d, g Dist, judged bool) {
-		a := Added{Measure: measure, P50: g.P50 - d.P50, P99: g.P99 - d.P99, Judged: judged && sc.Judged}
-		a.Met = a.P50 < us(TargetP50) && a.P99 < us(TargetP99)
-		s.Added = append(s.Added, a)
-	}
-	if sc.Stream {
-		add("ttfb", *s.Direct.TTFB, *s.Gateway.TTFB, true)
-		add("tail", *s.Direct.Tail, *s.Gateway.Tail, s.Direct.Tail.N > 0 && s.Gateway.Tail.N > 0)
-	}
-	add("latency", s.Direct.Latency, s.Gateway.Latency, !sc.Stream)
+	s.Added = added(s.Direct, s.Gateway, sc.Stream)
 	s.Met = s.Direct.Errors == 0 && s.Gateway.Errors == 0
-	for _, a := range s.Added {
+	for i := range s.Added {
+		a := &s.Added[i]
+		switch a.Measure {
+		case "ttfb":
+			a.Judged = true
+		case "tail":
+			a.Judged = s.Direct.Tail.N > 0 && s.Gateway.Tail.N > 0
+		case "latency":
+			a.Judged = !sc.Stream
+		}
+		a.Judged = a.Judged && sc.Judged
+		a.Met = a.P50 < us(TargetP50) && a.P99 < us(TargetP99)
 		s.Met = s.Met && (a.Met || !a.Judged)
 	}
 	other := func(name string) *TargetReport {
@@ -158,29 +160,47 @@ func scenarioReport(sc Scenario, res LoadResult, names []string) *ScenarioReport
 		return nil
 	}
 	if s.BareProxy = other(BareProxy); s.BareProxy != nil {
-		b := s.BareProxy
-		if sc.Stream {
-			s.BareAdded = append(s.BareAdded, Added{Measure: "ttfb", P50: b.TTFB.P50 - s.Direct.TTFB.P50, P99: b.TTFB.P99 - s.Direct.TTFB.P99},
-				Added{Measure: "tail", P50: b.Tail.P50 - s.Direct.Tail.P50, P99: b.Tail.P99 - s.Direct.Tail.P99})
-		}
-		s.BareAdded = append(s.BareAdded, Added{Measure: "latency", P50: b.Latency.P50 - s.Direct.Latency.P50, P99: b.Latency.P99 - s.Direct.Latency.P99})
+		s.BareAdded = added(s.Direct, *s.BareProxy, sc.Stream)
 	}
-	if p := other(NoBilling); p != nil {
-		off := *p
-		s.NoBilling = &off
-		b := &BillingCost{Measure: "latency", OnP50: s.Gateway.Latency.P50 - s.Direct.Latency.P50,
-			OffP50: off.Latency.P50 - s.Direct.Latency.P50}
+	if s.NoBilling = other(NoBilling); s.NoBilling != nil {
+		b := &BillingCost{Measure: "latency"}
 		if sc.Stream {
-			b.Measure, b.OnP50, b.OffP50 = "tail", s.Gateway.Tail.P50-s.Direct.Tail.P50, off.Tail.P50-s.Direct.Tail.P50
+			b.Measure = "tail"
 		}
+		b.OnP50 = measure(s.Added, b.Measure).P50
+		b.OffP50 = measure(added(s.Direct, *s.NoBilling, sc.Stream), b.Measure).P50
 		if b.OffP50 > 0 {
 			b.Ratio = b.OnP50 / b.OffP50
 		}
 		b.Met = b.OnP50 <= BillingTolerance*max(b.OffP50, 0)
 		s.Billing = b
-		s.Met = s.Met && b.Met && off.Errors == 0
+		s.Met = s.Met && b.Met && s.NoBilling.Errors == 0
 	}
 	return s
+}
+
+// added returns what target t adds over direct, measure by measure, unjudged.
+func added(direct, t TargetReport, stream bool) []Added {
+	var out []Added
+	diff := func(m string, d, g Dist) {
+		out = append(out, Added{Measure: m, P50: g.P50 - d.P50, P99: g.P99 - d.P99})
+	}
+	if stream {
+		diff("ttfb", *direct.TTFB, *t.TTFB)
+		diff("tail", *direct.Tail, *t.Tail)
+	}
+	diff("latency", direct.Latency, t.Latency)
+	return out
+}
+
+// measure returns the row of as for the named measure.
+func measure(as []Added, name string) Added {
+	for _, a := range as {
+		if a.Measure == name {
+			return a
+		}
+	}
+	return Added{}
 }
 
 // WriteJSON writes r as indented JSON.
@@ -210,33 +230,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmtUS(d.P50), fmtUS(d.P90), fmtUS(d.P99), fmtUS(d.Max), fmtUS(t.CPUPerRequest))
 	}
 	for _, s := range r.Scenarios {
-		targets := []struct {
-			name string
-			t    TargetReport
-		}{{Direct, s.Direct}, {Gateway, s.Gateway}}
-		for _, o := range []struct {
-			name string
-			t    *TargetReport
-		}{{NoBilling, s.NoBilling}, {BareProxy, s.BareProxy}} {
-			if o.t != nil {
-				targets = append(targets, struct {
-					name string
-					t    TargetReport
-				}{o.name, *o.t})
+		targets := s.targets()
+		if s.Stream {
+			for _, t := range targets {
+				row(s.Name+" TTFB", t.name, t.r, *t.r.TTFB)
+			}
+			for _, t := range targets {
+				row(s.Name+" tail", t.name, t.r, *t.r.Tail)
 			}
 		}
 		for _, t := range targets {
-			if s.Stream {
-				row(s.Name+" TTFB", t.name, t.t, *t.t.TTFB)
-			}
-		}
-		for _, t := range targets {
-			if s.Stream {
-				row(s.Name+" tail", t.name, t.t, *t.t.Tail)
-			}
-		}
-		for _, t := range targets {
-			row(measureName(s, "latency"), t.name, t.t, t.t.Latency)
+			row(measureName(s, "latency"), t.name, t.r, t.r.Latency)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -281,14 +285,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, "parses a larger request than the direct one; chat is the same path with the tenant's tools.allowlist empty.")
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(w, "%s: send lag behind schedule p50 %s, p99 %s, max %s\n", s.Name, fmtUS(s.SendLag.P50), fmtUS(s.SendLag.P99), fmtUS(s.SendLag.Max))
-		for _, t := range []struct {
-			name string
-			r    TargetReport
-		}{{Direct, s.Direct}, {Gateway, s.Gateway}, {NoBilling, deref(s.NoBilling)}, {BareProxy, deref(s.BareProxy)}} {
+		for _, t := range s.targets() {
 			if t.r.Errors > 0 {
 				fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", s.Name, t.name, t.r.Errors, t.r.FirstError)
 			}
-			if t.r.Requests > 0 && t.r.Rate < 0.95*r.Rate {
+			if t.r.Rate < 0.95*r.Rate {
 				fmt.Fprintf(w, "%s %s: achieved only %.1f of %.0f req/s\n", s.Name, t.name, t.r.Rate, r.Rate)
 			}
 		}
@@ -305,11 +306,22 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func deref(t *TargetReport) TargetReport {
-	if t == nil {
-		return TargetReport{}
+// namedTarget is one target's report with its name, for the tables.
+type namedTarget struct {
+	name string
+	r    TargetReport
+}
+
+// targets lists the scenario's measured targets in report order.
+func (s ScenarioReport) targets() []namedTarget {
+	out := []namedTarget{{Direct, s.Direct}, {Gateway, s.Gateway}}
+	if s.NoBilling != nil {
+		out = append(out, namedTarget{NoBilling, *s.NoBilling})
 	}
-	return *t
+	if s.BareProxy != nil {
+		out = append(out, namedTarget{BareProxy, *s.BareProxy})
+	}
+	return out
 }
 
 // busy reports whether a load average says other processes wanted more than a

@@ -57,3 +57,26 @@ func TestBlockTargetAlternatesABBA(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioReportJudgesBilling: the billing ratio compares what the gateway adds
+// with billing on and off, over the same direct baseline.
+func TestScenarioReportJudgesBilling(t *testing.T) {
+	at := func(d time.Duration) TargetResult {
+		return TargetResult{Sent: 3, Total: []time.Duration{d, d, d}}
+	}
+	names := []string{Direct, Gateway, NoBilling}
+	for _, c := range []struct {
+		on, off time.Duration
+		met     bool
+	}{ // added: on 105 µs vs off 100 µs is within 10 %, 120 vs 100 is not
+		{1105 * time.Microsecond, 1100 * time.Microsecond, true},
+		{1095 * time.Microsecond, 1100 * time.Microsecond, true},
+		{1120 * time.Microsecond, 1100 * time.Microsecond, false},
+	} {
+		res := LoadResult{Targets: []TargetResult{at(time.Millisecond), at(c.on), at(c.off)}}
+		s := scenarioReport(Scenario{Name: "chat", CompareBilling: true, Judged: true}, res, names)
+		if s.Billing == nil || s.Billing.Met != c.met || s.Billing.OnP50 != us(c.on-time.Millisecond) {
+			t.Errorf("on %v off %v: billing %+v, want met=%v", c.on, c.off, s.Billing, c.met)
+		}
+	}
+}
