@@ -39,8 +39,7 @@ type Ledger struct {
 	seq     int64      // last sequence number appended
 	journal journal
 	lock    *os.File          // held while the process lives
-	pending []store.LedgerRow // appended, not yet committed
-	pendSeq int64             // sequence number of the last pending row
+	pending []store.LedgerRow // appended, not yet committed: the last one is seq
 
 	flushMu sync.Mutex // one commit at a time, from the writer or Sync
 	kick    chan struct{}
@@ -112,7 +111,6 @@ func (l *Ledger) Record(row store.LedgerRow) error {
 	l.seq++
 	err := l.journal.append(entry{Seq: l.seq, Row: row})
 	l.pending = append(l.pending, row)
-	l.pendSeq = l.seq
 	l.mu.Unlock()
 	l.wake()
 	if err != nil {
@@ -167,7 +165,7 @@ func (l *Ledger) flush(ctx context.Context) error {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	l.mu.Lock()
-	rows, seq := l.pending, l.pendSeq
+	rows, seq := l.pending, l.seq
 	l.pending = nil
 	l.mu.Unlock()
 	if len(rows) == 0 {

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -108,29 +109,12 @@ func (c *call) fetch(ctx context.Context, t router.Target, path string, body []b
 // response's Content-Length (size, -1 when unknown): one allocation instead of a
 // 512-byte start and regrowth.
 func readAll(r io.Reader, size, limit int64) ([]byte, error) {
-	c := int64(512)
+	var buf bytes.Buffer
 	if size >= 0 {
-		c = min(size, limit) + 1 // +1: the read that sees EOF needs room
+		buf.Grow(int(min(size, limit)) + bytes.MinRead) // MinRead: room for the read that sees EOF
 	}
-	b := make([]byte, 0, c)
-	for int64(len(b)) < limit {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		room := b[len(b):cap(b)]
-		if rest := limit - int64(len(b)); int64(len(room)) > rest {
-			room = room[:rest]
-		}
-		n, err := r.Read(room)
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return b, nil
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
 }
 
 // writeJSON sends a complete answer with the served-by headers.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"spass/shared/apierr"
@@ -86,8 +85,6 @@ type Service struct {
 	// Prompts resolves SPASS-System-Prompt; Images resolves spass://images/ refs.
 	Prompts Prompts
 	Images  Images
-
-	backendNames sync.Map // *backend.Backend -> its SPASS-Backend header value
 }
 
 // Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
@@ -195,13 +192,7 @@ func modelNotFound(id string) error {
 // the gateway sends on every answer are built once (see headerValues).
 func (s *Service) setServedHeaders(w http.ResponseWriter, t router.Target, fallbacks int) {
 	h := w.Header()
-	if v, ok := s.backendNames.Load(t.Backend); ok {
-		h[HeaderBackend] = v.([]string)
-	} else {
-		v := []string{t.Backend.Name}
-		s.backendNames.Store(t.Backend, v)
-		h[HeaderBackend] = v
-	}
+	h[HeaderBackend] = []string{t.Backend.Name}
 	if t.Tier >= 0 && t.Tier < len(tierValues) {
 		h[HeaderTier] = tierValues[t.Tier]
 	} else {

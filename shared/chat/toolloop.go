@@ -52,14 +52,12 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 	if s.Tools == nil || c.eff == nil || strings.EqualFold(req.StackTools, "none") {
 		return nil
 	}
-	allow := c.eff.Strings(tenantcfg.ToolAllowlist)
-	all := slices.Contains(allow, "*")
 	var buf [32]uint16
 	picked := buf[:0]
 	var callerNames gjson.Result
 	parsed := false
 	for i, t := range s.Tools.List() {
-		if !(all || slices.Contains(allow, t.Name)) || !t.Permits(c.p) || !wanted(req.StackTools, t.Name) {
+		if !c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) || !t.Permits(c.p) || !wanted(req.StackTools, t.Name) {
 			continue
 		}
 		if !parsed {
