@@ -12,7 +12,7 @@ import (
 	"spass/shared/apierr"
 	"spass/shared/app"
 	"spass/shared/auth"
-	"spass/shared/config"
+	"spass/shared/identity"
 	"spass/shared/web"
 )
 
@@ -64,7 +64,7 @@ func adminOnly(a *auth.Authenticator, next http.Handler) http.Handler {
 				return apierr.E(apierr.InvalidAPIKey, "", nil)
 			}
 		}
-		if p.Role != config.RoleAdmin {
+		if p.Role != identity.RoleAdmin {
 			return apierr.E(apierr.PermissionDenied, "The queue monitor is for the admin role.", nil)
 		}
 		next.ServeHTTP(w, r)

@@ -13,7 +13,8 @@ import (
 	"spass/shared/apierr"
 	"spass/shared/auth"
 	"spass/shared/chat"
-	"spass/shared/config"
+	"spass/shared/identity"
+	"spass/shared/media"
 	"spass/shared/store"
 	"spass/shared/web"
 )
@@ -38,7 +39,7 @@ type imageObject struct {
 	URL         string `json:"url"`
 }
 
-func toImageObject(r *http.Request, img store.Image) imageObject {
+func toImageObject(r *http.Request, img media.Image) imageObject {
 	return imageObject{ID: img.ID, Object: "image", ContentType: img.ContentType, Bytes: img.Size, Width: img.Width,
 		Height: img.Height, Source: img.Source, Prompt: img.Prompt, CreatedAt: img.CreatedAt / 1000, URL: imageURL(r, img.ID)}
 }
@@ -60,15 +61,15 @@ func imageURL(r *http.Request, id string) string {
 
 // imageOwner is the user filter for p's reads and deletes: "" (the whole tenant)
 // for admins, p's own user otherwise.
-func imageOwner(p auth.Principal) string {
+func imageOwner(p identity.Principal) string {
 	if p.CanWrite() {
 		return ""
 	}
 	return p.User
 }
 
-func denyReadOnly(p auth.Principal, what string) error {
-	if p.Role == config.RoleReadOnly {
+func denyReadOnly(p identity.Principal, what string) error {
+	if p.Role == identity.RoleReadOnly {
 		return apierr.E(apierr.PermissionDenied, "The read-only role may not "+what+".", nil)
 	}
 	return nil
@@ -134,11 +135,11 @@ func uploadImage(db *store.DB) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		img := store.Image{TenantID: p.Tenant, UserID: p.User, Bytes: data, Source: store.SourceUpload}
+		img := media.Image{TenantID: p.Tenant, UserID: p.User, Bytes: data, Source: media.SourceUpload}
 		switch err := db.PutImage(r.Context(), &img); {
-		case errors.Is(err, store.ErrImageType):
+		case errors.Is(err, media.ErrImageType):
 			return apierr.P(apierr.InvalidImage, "file", "The file is not a PNG, JPEG, GIF or WebP image.")
-		case errors.Is(err, store.ErrImageTooLarge):
+		case errors.Is(err, media.ErrImageTooLarge):
 			return tooLarge()
 		case err != nil:
 			return apierr.E(apierr.Internal, "", err)
@@ -151,10 +152,10 @@ func tooLarge() error {
 	return apierr.E(apierr.BodyTooLarge, "Images may be at most 10 MiB.", nil)
 }
 
-// readImage returns the uploaded file's bytes, at most store.MaxImageBytes.
+// readImage returns the uploaded file's bytes, at most media.MaxImageBytes.
 func readImage(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	limit := int64(store.MaxImageBytes)
+	limit := int64(media.MaxImageBytes)
 	switch {
 	case ct == "multipart/form-data" && params["boundary"] != "":
 		r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10) // room for the part headers

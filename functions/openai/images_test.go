@@ -16,8 +16,8 @@ import (
 
 	"spass/local/gatewaytest"
 	"spass/local/openaispec"
-	"spass/shared/auth"
 	"spass/shared/chat"
+	"spass/shared/identity"
 	"spass/shared/tools"
 	"spass/shared/web"
 )
@@ -340,7 +340,7 @@ func TestImagesResponseMatchesSpec(t *testing.T) {
 func TestImageGenToolThroughThePipeline(t *testing.T) {
 	env := startImages(t, gatewaytest.Setup{})
 	c := env.App.Chat
-	gen := func(ctx context.Context, p auth.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
+	gen := func(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
 		res, err := c.GenerateImages(ctx, p, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, nil)
 		if err != nil {
 			return nil, err
@@ -357,7 +357,7 @@ func TestImageGenToolThroughThePipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := web.WithTrace(context.Background(), &web.Trace{RequestID: "req_chat1"})
-	p := auth.Principal{Tenant: "acme", Role: "user", User: "alice"}
+	p := identity.Principal{Tenant: "acme", Role: "user", User: "alice"}
 	out, err := reg.Run(ctx, p, "image_gen", []byte(`{"prompt": "a tiny boat", "size": "16x16"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/auth"
+	"spass/shared/identity"
+	"spass/shared/memory"
 	"spass/shared/store"
 	"spass/shared/tools"
 	"spass/shared/web"
@@ -37,33 +39,33 @@ type memoryObject struct {
 	UpdatedAt int64    `json:"updated_at"`
 }
 
-func toMemoryObject(e tools.MemoryEntry) memoryObject {
+func toMemoryObject(e memory.Entry) memoryObject {
 	o := memoryObject{ID: e.ID, Object: "memory", Scope: e.Scope, Key: e.Key, Content: e.Content, Tags: e.Tags,
 		CreatedAt: e.CreatedAt / 1000, UpdatedAt: e.UpdatedAt / 1000}
-	if e.Scope == tools.ScopeAgent {
+	if e.Scope == memory.ScopeAgent {
 		o.Agent = e.Owner
 	}
 	return o
 }
 
 // memoryPlace resolves scope ("" = user) and agent to the place p addresses.
-func memoryPlace(p auth.Principal, scope, agent string) (tools.MemoryPlace, *apierr.Error) {
+func memoryPlace(p identity.Principal, scope, agent string) (memory.Place, *apierr.Error) {
 	switch scope {
-	case "", tools.ScopeUser, tools.ScopeTenant:
+	case "", memory.ScopeUser, memory.ScopeTenant:
 		if agent != "" {
-			return tools.MemoryPlace{}, apierr.P(apierr.InvalidRequest, "agent", "agent is only valid with scope agent.")
+			return memory.Place{}, apierr.P(apierr.InvalidRequest, "agent", "agent is only valid with scope agent.")
 		}
-		if scope == tools.ScopeTenant {
-			return tools.MemoryPlace{Scope: scope}, nil
+		if scope == memory.ScopeTenant {
+			return memory.Place{Scope: scope}, nil
 		}
-		return tools.MemoryPlace{Scope: tools.ScopeUser, Owner: p.User}, nil
-	case tools.ScopeAgent:
+		return memory.Place{Scope: memory.ScopeUser, Owner: p.User}, nil
+	case memory.ScopeAgent:
 		if !agentName.MatchString(agent) {
-			return tools.MemoryPlace{}, apierr.P(apierr.InvalidRequest, "agent", "scope agent needs an agent name (letters, digits, _ . -, at most 64).")
+			return memory.Place{}, apierr.P(apierr.InvalidRequest, "agent", "scope agent needs an agent name (letters, digits, _ . -, at most 64).")
 		}
-		return tools.MemoryPlace{Scope: scope, Owner: agent}, nil
+		return memory.Place{Scope: scope, Owner: agent}, nil
 	}
-	return tools.MemoryPlace{}, apierr.P(apierr.InvalidRequest, "scope", "scope must be user, tenant or agent.")
+	return memory.Place{}, apierr.P(apierr.InvalidRequest, "scope", "scope must be user, tenant or agent.")
 }
 
 // readObject reads a JSON object body into v, refusing user_id (end users are
@@ -117,7 +119,7 @@ func saveMemory(db *store.DB) web.HandlerFunc {
 		if _, write := tools.MemoryAccess(p, pl.Scope, pl.Owner); !write {
 			return memoryDenied(pl.Scope)
 		}
-		e, created, err := db.SaveMemory(r.Context(), p.Tenant, tools.MemoryEntry{Scope: pl.Scope, Owner: pl.Owner, Key: body.Key, Content: body.Content, Tags: body.Tags})
+		e, created, err := db.SaveMemory(r.Context(), p.Tenant, memory.Entry{Scope: pl.Scope, Owner: pl.Owner, Key: body.Key, Content: body.Content, Tags: body.Tags})
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
@@ -136,20 +138,20 @@ func listMemory(db *store.DB) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p := auth.From(r.Context())
 		q := r.URL.Query()
-		var places []tools.MemoryPlace
+		var places []memory.Place
 		switch scope, agent := q.Get("scope"), q.Get("agent"); {
 		case scope != "" || agent != "":
 			if scope == "" {
-				scope = tools.ScopeAgent
+				scope = memory.ScopeAgent
 			}
 			pl, err := memoryPlace(p, scope, agent)
 			if err != nil {
 				err.Code = apierr.InvalidQuery // the same check, on query parameters
 				return err
 			}
-			places = []tools.MemoryPlace{pl}
+			places = []memory.Place{pl}
 		default:
-			places = []tools.MemoryPlace{{Scope: tools.ScopeUser, Owner: p.User}, {Scope: tools.ScopeTenant}, {Scope: tools.ScopeAgent, AnyOwner: true}}
+			places = []memory.Place{{Scope: memory.ScopeUser, Owner: p.User}, {Scope: memory.ScopeTenant}, {Scope: memory.ScopeAgent, AnyOwner: true}}
 		}
 		text := q.Get("q")
 		if len(text) > 500 {
@@ -159,7 +161,7 @@ func listMemory(db *store.DB) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		found, err := db.FindMemory(r.Context(), p.Tenant, tools.MemoryQuery{Places: places, Text: text, Limit: limit})
+		found, err := db.FindMemory(r.Context(), p.Tenant, memory.Query{Places: places, Text: text, Limit: limit})
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
@@ -175,7 +177,7 @@ func listMemory(db *store.DB) web.HandlerFunc {
 }
 
 // readableMemory returns the tenant's entry id if p may read it.
-func readableMemory(r *http.Request, db *store.DB, p auth.Principal) (tools.MemoryEntry, error) {
+func readableMemory(r *http.Request, db *store.DB, p identity.Principal) (memory.Entry, error) {
 	id := r.PathValue("id")
 	e, ok, err := db.GetMemory(r.Context(), p.Tenant, id)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/auth"
-	"spass/shared/config"
+	"spass/shared/identity"
 	"spass/shared/store"
 	"spass/shared/web"
 )
@@ -40,12 +40,12 @@ func toPromptObject(sp store.SystemPrompt) promptObject {
 
 // promptOwner maps a scope ("" = user) to the owner column, and checks that p may
 // write there when write is set.
-func promptOwner(p auth.Principal, scope string, write bool, param string, code apierr.Code) (string, error) {
+func promptOwner(p identity.Principal, scope string, write bool, param string, code apierr.Code) (string, error) {
 	var owner string
 	switch scope {
 	case "", "user":
 		owner = p.User
-		if write && p.Role == config.RoleReadOnly {
+		if write && p.Role == identity.RoleReadOnly {
 			return "", apierr.E(apierr.PermissionDenied, "The read-only role may not change system prompts.", nil)
 		}
 	case "tenant":

@@ -7,6 +7,7 @@ import (
 	"spass/shared/apierr"
 	"spass/shared/app"
 	"spass/shared/auth"
+	"spass/shared/identity"
 	"spass/shared/tenantcfg"
 	"spass/shared/tools"
 	"spass/shared/web"
@@ -24,7 +25,7 @@ type toolFunction struct {
 }
 
 // usable returns the stack tools p may run: allowed by the tenant and by p's role.
-func usable(a *app.App, r *http.Request, p auth.Principal) ([]*tools.Tool, error) {
+func usable(a *app.App, r *http.Request, p identity.Principal) ([]*tools.Tool, error) {
 	eff, err := a.Settings.Effective(r.Context(), p.Tenant)
 	if err != nil {
 		return nil, err

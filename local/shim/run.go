@@ -17,6 +17,7 @@ import (
 	"spass/local/simulator"
 	"spass/shared/app"
 	"spass/shared/config"
+	"spass/shared/identity"
 	"spass/shared/jobs"
 
 	"spass/shared/web"
@@ -74,7 +75,7 @@ func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
 			stop()
 			return nil, err
 		}
-		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: config.RoleAdmin}}}}
+		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: identity.RoleAdmin}}}}
 		fmt.Fprintf(stdout, "No API_KEYS or tenants configured: dev token (tenant %q, role admin):\n\n    %s\n\n", config.DefaultTenant, tok)
 	}
 	return stop, nil

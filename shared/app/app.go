@@ -18,6 +18,7 @@ import (
 	"spass/shared/billing"
 	"spass/shared/chat"
 	"spass/shared/config"
+	"spass/shared/identity"
 	"spass/shared/jobs"
 	"spass/shared/metrics"
 	"spass/shared/ratelimit"
@@ -113,7 +114,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 			return nil, err
 		}
 		a.closers = append([]func(){ledger.Close}, a.closers...) // drain before the store closes
-		ledger.OnCommit = a.Metrics.Billed
+		ledger.OnCommit = a.billed
 		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings}
 		a.Chat.Billing = a.Billing
 	}
@@ -138,7 +139,7 @@ func (a *App) registerTools() error {
 
 // generateImages is the image_gen tool's way into the image pipeline: images are
 // stored, billed as a sub-call of the chat request, and returned as references.
-func (a *App) generateImages(ctx context.Context, p auth.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
+func (a *App) generateImages(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
 	res, err := a.Chat.GenerateImages(ctx, p, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, nil)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,7 @@ type ModelCard struct {
 }
 
 // ModelCards lists the models p's tenant may use.
-func (a *App) ModelCards(ctx context.Context, p auth.Principal) (any, error) {
+func (a *App) ModelCards(ctx context.Context, p identity.Principal) (any, error) {
 	eff, err := a.Settings.Effective(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
@@ -172,6 +173,16 @@ func (a *App) ModelCards(ctx context.Context, p auth.Principal) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// billed counts committed ledger rows in the metrics.
+func (a *App) billed(rows []store.LedgerRow) {
+	for i := range rows {
+		r := &rows[i]
+		a.Metrics.Billed(metrics.Bill{Tenant: r.TenantID, Model: r.Model, Route: r.Route,
+			Prompt: r.PromptTokens, Completion: r.CompletionTokens, Cached: r.CachedTokens,
+			NanoUSD: r.CostNanoUSD, NanoEUR: r.CostNanoEUR, SubCall: r.ParentRequestID != ""})
+	}
 }
 
 // Middleware wraps a group's handler with request ids, recovery and metrics.

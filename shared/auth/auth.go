@@ -11,6 +11,7 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/config"
+	"spass/shared/identity"
 	"spass/shared/web"
 )
 
@@ -21,27 +22,14 @@ const UserHeader = "SPASS-User-Id"
 // the mixed-case name again, with an allocation, on every request.
 var userKey = http.CanonicalHeaderKey(UserHeader)
 
-// Principal is who is calling.
-type Principal struct {
-	Tenant string
-	Role   string
-	Token  string // the token's configured name, never the token
-	User   string // from SPASS-User-Id; empty on endpoints that are not user-scoped
-}
-
-// CanWrite reports whether the role may change tenant state.
-func (p Principal) CanWrite() bool {
-	return p.Role == config.RoleAdmin || p.Role == config.RoleTenantAdmin
-}
-
 // Authenticator checks bearer tokens.
 type Authenticator struct {
-	byDigest map[[sha256.Size]byte]Principal
+	byDigest map[[sha256.Size]byte]identity.Principal
 }
 
 // New indexes every configured token by digest.
 func New(c *config.Config) *Authenticator {
-	a := &Authenticator{byDigest: map[[sha256.Size]byte]Principal{}}
+	a := &Authenticator{byDigest: map[[sha256.Size]byte]identity.Principal{}}
 	for tenant, t := range c.Tenants {
 		for _, tok := range t.Tokens {
 			var d [sha256.Size]byte
@@ -50,7 +38,7 @@ func New(c *config.Config) *Authenticator {
 			} else {
 				hex.Decode(d[:], []byte(tok.SHA256))
 			}
-			a.byDigest[d] = Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
+			a.byDigest[d] = identity.Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
 		}
 	}
 	return a
@@ -63,27 +51,27 @@ func Digest(token string) string {
 }
 
 // Authenticate returns the principal of the request's bearer token.
-func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+func (a *Authenticator) Authenticate(r *http.Request) (identity.Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Principal{}, apierr.E(apierr.MissingAPIKey, "", nil)
+		return identity.Principal{}, apierr.E(apierr.MissingAPIKey, "", nil)
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
 		if tok, ok = strings.CutPrefix(h, "bearer "); !ok {
-			return Principal{}, apierr.E(apierr.MissingAPIKey, "The Authorization header must be \"Bearer <token>\".", nil)
+			return identity.Principal{}, apierr.E(apierr.MissingAPIKey, "The Authorization header must be \"Bearer <token>\".", nil)
 		}
 	}
 	p, ok := a.Lookup(strings.TrimSpace(tok))
 	if !ok {
-		return Principal{}, apierr.E(apierr.InvalidAPIKey, "", nil)
+		return identity.Principal{}, apierr.E(apierr.InvalidAPIKey, "", nil)
 	}
 	return p, nil
 }
 
 // Lookup returns the principal of a token. The map lookup is on a digest, so its
 // timing says nothing useful about the token.
-func (a *Authenticator) Lookup(token string) (Principal, bool) {
+func (a *Authenticator) Lookup(token string) (identity.Principal, bool) {
 	p, ok := a.byDigest[sha256.Sum256([]byte(token))]
 	return p, ok
 }
@@ -91,13 +79,13 @@ func (a *Authenticator) Lookup(token string) (Principal, bool) {
 type principalKey struct{}
 
 // From returns the request's principal (zero outside Require).
-func From(ctx context.Context) Principal {
-	p, _ := ctx.Value(principalKey{}).(Principal)
+func From(ctx context.Context) identity.Principal {
+	p, _ := ctx.Value(principalKey{}).(identity.Principal)
 	return p
 }
 
 // WithPrincipal returns ctx carrying p (in-process callers such as /c1 and tests).
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
+func WithPrincipal(ctx context.Context, p identity.Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 

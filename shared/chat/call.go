@@ -15,8 +15,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
 	"spass/shared/billing"
+	"spass/shared/identity"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
 	"spass/shared/web"
@@ -29,7 +29,7 @@ const maxResponse = 64 << 20
 type call struct {
 	s     *Service
 	ctx   context.Context
-	p     auth.Principal
+	p     identity.Principal
 	eff   *tenantcfg.Effective // nil without a settings service
 	route string
 	start time.Time

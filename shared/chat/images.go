@@ -17,11 +17,11 @@ import (
 	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
 	"spass/shared/backend"
 	"spass/shared/billing"
+	"spass/shared/identity"
+	"spass/shared/media"
 	"spass/shared/router"
-	"spass/shared/store"
 	"spass/shared/tenantcfg"
 	"spass/shared/web"
 )
@@ -46,7 +46,7 @@ type ImageRequest struct {
 
 // GeneratedImage is one generated image, already in the image store.
 type GeneratedImage struct {
-	Image         store.Image
+	Image         media.Image
 	RevisedPrompt string
 }
 
@@ -60,7 +60,7 @@ type ImageResult struct {
 // ImageSaver is the optional write side of Service.Images: where generated images
 // are kept. *store.DB implements both.
 type ImageSaver interface {
-	PutImage(ctx context.Context, img *store.Image) error
+	PutImage(ctx context.Context, img *media.Image) error
 }
 
 // maxImagePrompt is OpenAI's longest prompt (gpt-image-1's 32,000 characters).
@@ -106,7 +106,7 @@ func ParseImages(body []byte) (*ImageRequest, error) {
 // with the images capability; 501 capability_not_supported when none has it),
 // keeps every image in the image store (Service.Images must be an ImageSaver) and
 // bills one ledger row. h receives the rate-limit headers; it may be nil.
-func (s *Service) GenerateImages(ctx context.Context, p auth.Principal, req ImageRequest, h http.Header) (ImageResult, error) {
+func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req ImageRequest, h http.Header) (ImageResult, error) {
 	saver, ok := s.Images.(ImageSaver)
 	if !ok {
 		return ImageResult{}, apierr.E(apierr.NotConfigured, "The image store is not available.", nil)
@@ -229,7 +229,7 @@ func imageBody(req ImageRequest, upstreamModel string) ([]byte, error) {
 // keepImages decodes the backend's images and stores them. A reply without usable
 // images is the backend's fault, so it falls back to the next tier; every image is
 // checked before the first is stored, so such a reply leaves nothing behind.
-func (s *Service) keepImages(ctx context.Context, p auth.Principal, saver ImageSaver, t router.Target, prompt string, out []byte) (int64, []GeneratedImage, error) {
+func (s *Service) keepImages(ctx context.Context, p identity.Principal, saver ImageSaver, t router.Target, prompt string, out []byte) (int64, []GeneratedImage, error) {
 	bad := func(why string) error {
 		return &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s: %s", t.Backend.Name, why)}
 	}
@@ -243,11 +243,11 @@ func (s *Service) keepImages(ctx context.Context, p auth.Principal, saver ImageS
 		if err != nil || len(b) == 0 {
 			return 0, nil, bad("an image without valid b64_json")
 		}
-		if _, _, _, err := store.InspectImage(b); err != nil {
+		if _, _, _, err := media.Inspect(b); err != nil {
 			return 0, nil, bad(err.Error())
 		}
 		imgs[i] = GeneratedImage{RevisedPrompt: d.Get("revised_prompt").Str,
-			Image: store.Image{TenantID: p.Tenant, UserID: p.User, Bytes: b, Source: store.SourceGenerated, Prompt: prompt}}
+			Image: media.Image{TenantID: p.Tenant, UserID: p.User, Bytes: b, Source: media.SourceGenerated, Prompt: prompt}}
 	}
 	for i := range imgs {
 		if err := saver.PutImage(ctx, &imgs[i].Image); err != nil {
@@ -264,7 +264,7 @@ func (s *Service) keepImages(ctx context.Context, p auth.Principal, saver ImageS
 // billImages writes the generation's ledger row, as call.finish does for chat: a
 // request of its own, or a sub-call of the chat request whose tool asked for it.
 // Image backends report no tokens, so the row carries the count of the call only.
-func (s *Service) billImages(ctx context.Context, p auth.Principal, sub bool, res Result, status int, latency time.Duration) {
+func (s *Service) billImages(ctx context.Context, p identity.Principal, sub bool, res Result, status int, latency time.Duration) {
 	if s.Billing == nil {
 		return
 	}

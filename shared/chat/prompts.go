@@ -12,7 +12,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
+	"spass/shared/identity"
 )
 
 // HeaderSystemPrompt names a stored system prompt to put in front of the messages.
@@ -36,7 +36,7 @@ type Images interface {
 // Prepare applies the gateway's request extensions to a parsed chat request: the
 // named system prompt and references to stored images. Requests that use neither
 // are not touched.
-func (s *Service) Prepare(ctx context.Context, p auth.Principal, req *Request, promptName string) error {
+func (s *Service) Prepare(ctx context.Context, p identity.Principal, req *Request, promptName string) error {
 	if promptName != "" {
 		if err := s.prependPrompt(ctx, p, req, promptName); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (s *Service) Prepare(ctx context.Context, p auth.Principal, req *Request, p
 	return nil
 }
 
-func (s *Service) prependPrompt(ctx context.Context, p auth.Principal, req *Request, name string) error {
+func (s *Service) prependPrompt(ctx context.Context, p identity.Principal, req *Request, name string) error {
 	if s.Prompts == nil {
 		return apierr.E(apierr.NotConfigured, "System prompts are not available.", nil)
 	}
@@ -70,7 +70,7 @@ func (s *Service) prependPrompt(ctx context.Context, p auth.Principal, req *Requ
 }
 
 // inlineImages replaces spass://images/<id> URLs with data URLs of the tenant's images.
-func (s *Service) inlineImages(ctx context.Context, p auth.Principal, req *Request) error {
+func (s *Service) inlineImages(ctx context.Context, p identity.Principal, req *Request) error {
 	type ref struct{ path, id string }
 	var refs []ref
 	gjson.GetBytes(req.Raw, "messages").ForEach(func(mi, m gjson.Result) bool {

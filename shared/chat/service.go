@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
 	"spass/shared/backend"
 	"spass/shared/billing"
+	"spass/shared/identity"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
 	"spass/shared/tools"
@@ -48,7 +48,7 @@ type Biller interface {
 // Limiter admits requests against the tenant's and the user's rate limits. It sets
 // its SPASS-RateLimit-* headers on h; done reports the tokens the request used.
 type Limiter interface {
-	Admit(ctx context.Context, p auth.Principal, eff *tenantcfg.Effective, h http.Header) (done func(tokens int64), err error)
+	Admit(ctx context.Context, p identity.Principal, eff *tenantcfg.Effective, h http.Header) (done func(tokens int64), err error)
 }
 
 // Cache keeps answers to deterministic requests (temperature 0 or a seed), keyed by
@@ -90,7 +90,7 @@ type Service struct {
 // Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
 // returns what happened. An error is returned only when nothing was written yet.
 // When the tenant allows stack tools, the tool loop runs them server-side.
-func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, w http.ResponseWriter) (Result, error) {
+func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Request, w http.ResponseWriter) (Result, error) {
 	return s.serve(ctx, p, "chat", req.Model, "chat", int64(len(req.Raw)), w, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
@@ -113,7 +113,7 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, req *Request, 
 }
 
 // Embed serves /v1/embeddings.
-func (s *Service) Embed(ctx context.Context, p auth.Principal, req *EmbeddingsRequest, w http.ResponseWriter) (Result, error) {
+func (s *Service) Embed(ctx context.Context, p identity.Principal, req *EmbeddingsRequest, w http.ResponseWriter) (Result, error) {
 	return s.serve(ctx, p, "embeddings", req.Model, "embedding", int64(len(req.Raw)), w, nil,
 		func(ctx context.Context, c *call, m *router.Model) error {
 			return c.routed(ctx, m, []backend.Capability{backend.Embeddings}, w, func(ctx context.Context, t router.Target) error {
@@ -129,7 +129,7 @@ func (s *Service) Embed(ctx context.Context, p auth.Principal, req *EmbeddingsRe
 // serve is the pipeline every route shares: model lookup, tenant policy, rate
 // limits, the response cache, then run (one routed call or the tool loop), and
 // billing of a request that failed before anything was written.
-func (s *Service) serve(ctx context.Context, p auth.Principal, route, model, modelType string, size int64,
+func (s *Service) serve(ctx context.Context, p identity.Principal, route, model, modelType string, size int64,
 	w http.ResponseWriter, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
 	m := s.Router.Model(model)
 	if m == nil || m.Type != modelType {

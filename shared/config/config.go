@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"spass/shared/identity"
 	"time"
 )
 
@@ -136,10 +137,10 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // Roles, from most to least privileged.
 const (
-	RoleAdmin       = "admin"
-	RoleTenantAdmin = "tenant_admin"
-	RoleUser        = "user"
-	RoleReadOnly    = "read-only"
+	RoleAdmin       = identity.RoleAdmin
+	RoleTenantAdmin = identity.RoleTenantAdmin
+	RoleUser        = identity.RoleUser
+	RoleReadOnly    = identity.RoleReadOnly
 )
 
 // DefaultTenant is the tenant of API_KEYS tokens and of the dev token.

@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"spass/shared/store"
 )
 
 // Metrics holds the instruments.
@@ -107,22 +105,27 @@ func (m *Metrics) Observe(route, model, backend string, status int, d time.Durat
 	s.latency.Observe(d.Seconds())
 }
 
+// Bill is what the metrics count of one committed ledger row.
+type Bill struct {
+	Tenant, Model, Route       string
+	Prompt, Completion, Cached int64
+	NanoUSD, NanoEUR           int64
+	SubCall                    bool // a tool round or another sub-call of a request
+}
+
 // Billed counts committed ledger rows' tokens and cost. The ledger's writer calls
 // it after each commit, so the counters follow the ledger and cost the request
 // path nothing.
-func (m *Metrics) Billed(rows []store.LedgerRow) {
-	for i := range rows {
-		r := &rows[i]
-		m.tokens.WithLabelValues(r.Model, "prompt").Add(float64(r.PromptTokens))
-		m.tokens.WithLabelValues(r.Model, "completion").Add(float64(r.CompletionTokens))
-		m.tokens.WithLabelValues(r.Model, "cached").Add(float64(r.CachedTokens))
-		usd := float64(r.CostNanoUSD) / 1e9
-		m.costUSD.WithLabelValues(r.TenantID, r.Model).Add(usd)
-		m.costEUR.WithLabelValues(r.TenantID, r.Model).Add(float64(r.CostNanoEUR) / 1e9)
-		m.perReq.WithLabelValues(r.Model).Observe(usd)
-		if r.ParentRequestID != "" {
-			m.subcalls.WithLabelValues(r.Route).Inc()
-		}
+func (m *Metrics) Billed(b Bill) {
+	m.tokens.WithLabelValues(b.Model, "prompt").Add(float64(b.Prompt))
+	m.tokens.WithLabelValues(b.Model, "completion").Add(float64(b.Completion))
+	m.tokens.WithLabelValues(b.Model, "cached").Add(float64(b.Cached))
+	usd := float64(b.NanoUSD) / 1e9
+	m.costUSD.WithLabelValues(b.Tenant, b.Model).Add(usd)
+	m.costEUR.WithLabelValues(b.Tenant, b.Model).Add(float64(b.NanoEUR) / 1e9)
+	m.perReq.WithLabelValues(b.Model).Observe(usd)
+	if b.SubCall {
+		m.subcalls.WithLabelValues(b.Route).Inc()
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"spass/shared/auth"
+	"spass/shared/identity"
 	"spass/shared/tenantcfg"
 )
 
@@ -14,7 +14,7 @@ import (
 func BenchmarkAdmitUnlimited(b *testing.B) {
 	l := New(nil)
 	eff := settings(map[string]int64{tenantcfg.TenantRPM: 0, tenantcfg.UserTPM: 0})
-	p := auth.Principal{Tenant: "acme", User: "alice"}
+	p := identity.Principal{Tenant: "acme", User: "alice"}
 	h := http.Header{}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -41,7 +41,7 @@ func BenchmarkAdmitMemory(b *testing.B) {
 func benchmarkAdmit(b *testing.B, l *Limiter) {
 	eff := settings(map[string]int64{tenantcfg.TenantRPM: 1e9, tenantcfg.TenantTPM: 1e12,
 		tenantcfg.UserRPM: 1e9, tenantcfg.UserTPM: 1e12})
-	p := auth.Principal{Tenant: "acme", User: "alice"}
+	p := identity.Principal{Tenant: "acme", User: "alice"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
+	"spass/shared/identity"
 	"spass/shared/tenantcfg"
 )
 
@@ -70,7 +70,7 @@ func settings(kv map[string]int64) *tenantcfg.Effective {
 func admit(tb testing.TB, l *Limiter, tenant, user string, eff *tenantcfg.Effective) (func(int64), http.Header, *apierr.Error) {
 	tb.Helper()
 	h := http.Header{}
-	done, err := l.Admit(context.Background(), auth.Principal{Tenant: tenant, User: user}, eff, h)
+	done, err := l.Admit(context.Background(), identity.Principal{Tenant: tenant, User: user}, eff, h)
 	if done == nil {
 		tb.Fatal("Admit returned a nil done")
 	}

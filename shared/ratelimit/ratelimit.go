@@ -32,7 +32,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"spass/shared/auth"
+	"spass/shared/identity"
 	"spass/shared/tenantcfg"
 )
 
@@ -98,7 +98,7 @@ func noop(int64) {}
 // pass, counts it. It sets the SPASS-RateLimit-* headers whenever a limit applies;
 // done adds the tokens the request used. A refusal is an apierr.RateLimited error
 // with Retry-After. With no limits configured it touches neither Redis nor the heap.
-func (l *Limiter) Admit(ctx context.Context, p auth.Principal, eff *tenantcfg.Effective, h http.Header) (done func(tokens int64), err error) {
+func (l *Limiter) Admit(ctx context.Context, p identity.Principal, eff *tenantcfg.Effective, h http.Header) (done func(tokens int64), err error) {
 	if eff == nil {
 		return noop, nil
 	}
@@ -120,7 +120,7 @@ func (l *Limiter) Admit(ctx context.Context, p auth.Principal, eff *tenantcfg.Ef
 
 // admit is Admit once a limit applies. It is apart so that the scopes escape to
 // the heap only here, and the unlimited path allocates nothing.
-func (l *Limiter) admit(ctx context.Context, p auth.Principal, sc [2]scope, n int, h http.Header) (func(int64), error) {
+func (l *Limiter) admit(ctx context.Context, p identity.Principal, sc [2]scope, n int, h http.Header) (func(int64), error) {
 	for i := range sc[:n] {
 		sc[i].key = key(p.Tenant, p.User, sc[i].user)
 	}

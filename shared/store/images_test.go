@@ -8,9 +8,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"spass/shared/media"
 	"testing"
-
-	"spass/shared/store"
 )
 
 func encoded(t *testing.T, format string, w, h int) []byte {
@@ -58,14 +57,14 @@ func TestInspectImage(t *testing.T) {
 		{"webp VP8L", webpHeader("VP8L", 0x2f, 0x63, 0xc0, 0x1f, 0), "image/webp", 100, 128, nil},
 		// VP8: frame tag, start code 9d 01 2a, 14-bit width and height.
 		{"webp VP8", webpHeader("VP8 ", 0, 0, 0, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00), "image/webp", 320, 240, nil},
-		{"webp bad start code", webpHeader("VP8 ", 0, 0, 0, 0, 0, 0), "", 0, 0, store.ErrImageType},
-		{"text", []byte("hello, I am not an image"), "", 0, 0, store.ErrImageType},
-		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), "", 0, 0, store.ErrImageType},
-		{"truncated png", encoded(t, "png", 3, 2)[:20], "", 0, 0, store.ErrImageType},
-		{"too large", append(encoded(t, "png", 1, 1), make([]byte, store.MaxImageBytes)...), "", 0, 0, store.ErrImageTooLarge},
+		{"webp bad start code", webpHeader("VP8 ", 0, 0, 0, 0, 0, 0), "", 0, 0, media.ErrImageType},
+		{"text", []byte("hello, I am not an image"), "", 0, 0, media.ErrImageType},
+		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), "", 0, 0, media.ErrImageType},
+		{"truncated png", encoded(t, "png", 3, 2)[:20], "", 0, 0, media.ErrImageType},
+		{"too large", append(encoded(t, "png", 1, 1), make([]byte, media.MaxImageBytes)...), "", 0, 0, media.ErrImageTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ct, w, h, err := store.InspectImage(c.b)
+			ct, w, h, err := media.Inspect(c.b)
 			if ct != c.ct || w != c.w || h != c.h || !errors.Is(err, c.failed) {
 				t.Fatalf("got %q %dx%d %v, want %q %dx%d %v", ct, w, h, err, c.ct, c.w, c.h, c.failed)
 			}
@@ -76,9 +75,9 @@ func TestInspectImage(t *testing.T) {
 func TestImagesAreScopedByTenantAndUser(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	put := func(tenant, user string) store.Image {
+	put := func(tenant, user string) media.Image {
 		t.Helper()
-		img := store.Image{TenantID: tenant, UserID: user, Bytes: encoded(t, "png", 4, 3), Source: store.SourceUpload}
+		img := media.Image{TenantID: tenant, UserID: user, Bytes: encoded(t, "png", 4, 3), Source: media.SourceUpload}
 		if err := db.PutImage(ctx, &img); err != nil {
 			t.Fatal(err)
 		}
@@ -119,8 +118,8 @@ func TestImagesAreScopedByTenantAndUser(t *testing.T) {
 	if _, ok, _ := db.Image(ctx, "acme", "", b1.ID); ok {
 		t.Fatal("deleted image still readable")
 	}
-	bad := store.Image{TenantID: "acme", Bytes: []byte("plain text"), Source: store.SourceUpload}
-	if err := db.PutImage(ctx, &bad); !errors.Is(err, store.ErrImageType) {
+	bad := media.Image{TenantID: "acme", Bytes: []byte("plain text"), Source: media.SourceUpload}
+	if err := db.PutImage(ctx, &bad); !errors.Is(err, media.ErrImageType) {
 		t.Fatalf("text stored: %v", err)
 	}
 }

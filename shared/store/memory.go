@@ -7,13 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"spass/shared/memory"
 	"strings"
 	"time"
-
-	"spass/shared/tools"
 )
 
-// Memory entries are tools.MemoryEntry: the memory tools own the shape (the consumer
+// Memory entries are memory.Entry: the memory tools own the shape (the consumer
 // defines the interface, tools.MemoryStore, and its types), so the tools package
 // never imports the store; *DB implements that interface here.
 
@@ -30,8 +29,8 @@ type memoryRow struct {
 
 const memoryColumns = `id, scope, owner, key, content, tags, created_at, updated_at`
 
-func (r memoryRow) entry() tools.MemoryEntry {
-	e := tools.MemoryEntry{ID: r.ID, Scope: r.Scope, Owner: r.Owner, Key: r.Key, Content: r.Content,
+func (r memoryRow) entry() memory.Entry {
+	e := memory.Entry{ID: r.ID, Scope: r.Scope, Owner: r.Owner, Key: r.Key, Content: r.Content,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Tags: []string{}}
 	json.Unmarshal([]byte(r.Tags), &e.Tags) // written by this package; a bad value reads as no tags
 	return e
@@ -52,7 +51,7 @@ func newObjectID(prefix string) string {
 // SaveMemory upserts e by (tenant, scope, owner, key). An empty key becomes the new
 // id; nil tags keep the stored tags of an existing entry. It reports whether the
 // entry was created.
-func (db *DB) SaveMemory(ctx context.Context, tenant string, e tools.MemoryEntry) (tools.MemoryEntry, bool, error) {
+func (db *DB) SaveMemory(ctx context.Context, tenant string, e memory.Entry) (memory.Entry, bool, error) {
 	id := newObjectID("mem_")
 	if e.Key == "" {
 		e.Key = id
@@ -80,20 +79,20 @@ func (db *DB) SaveMemory(ctx context.Context, tenant string, e tools.MemoryEntry
 }
 
 // GetMemory returns the tenant's entry id.
-func (db *DB) GetMemory(ctx context.Context, tenant, id string) (tools.MemoryEntry, bool, error) {
+func (db *DB) GetMemory(ctx context.Context, tenant, id string) (memory.Entry, bool, error) {
 	var row memoryRow
 	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT `+memoryColumns+` FROM memory WHERE tenant_id = ? AND id = ?`), tenant, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return tools.MemoryEntry{}, false, nil
+		return memory.Entry{}, false, nil
 	}
 	return row.entry(), err == nil, err
 }
 
 // FindMemory returns the tenant's entries in q's places, newest first. No places
 // selects nothing: a caller must say what it may read.
-func (db *DB) FindMemory(ctx context.Context, tenant string, q tools.MemoryQuery) ([]tools.MemoryEntry, error) {
+func (db *DB) FindMemory(ctx context.Context, tenant string, q memory.Query) ([]memory.Entry, error) {
 	if len(q.Places) == 0 {
-		return []tools.MemoryEntry{}, nil
+		return []memory.Entry{}, nil
 	}
 	where, args := placesClause(tenant, q.Places)
 	if q.Text != "" {
@@ -114,7 +113,7 @@ func (db *DB) FindMemory(ctx context.Context, tenant string, q tools.MemoryQuery
 	if err != nil {
 		return nil, err
 	}
-	out := make([]tools.MemoryEntry, len(rows))
+	out := make([]memory.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = r.entry()
 	}
@@ -124,7 +123,7 @@ func (db *DB) FindMemory(ctx context.Context, tenant string, q tools.MemoryQuery
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // placesClause is the WHERE clause selecting the tenant's entries in places.
-func placesClause(tenant string, places []tools.MemoryPlace) (string, []any) {
+func placesClause(tenant string, places []memory.Place) (string, []any) {
 	var ors []string
 	args := []any{tenant}
 	for _, p := range places {
@@ -139,18 +138,18 @@ func placesClause(tenant string, places []tools.MemoryPlace) (string, []any) {
 
 // UpdateMemory changes the content and/or tags (nil leaves them) of the tenant's
 // entry id and reports whether it exists.
-func (db *DB) UpdateMemory(ctx context.Context, tenant, id string, content *string, tags []string) (tools.MemoryEntry, bool, error) {
+func (db *DB) UpdateMemory(ctx context.Context, tenant, id string, content *string, tags []string) (memory.Entry, bool, error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
-		return tools.MemoryEntry{}, false, err
+		return memory.Entry{}, false, err
 	}
 	defer tx.Rollback()
 	var row memoryRow
 	err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+memoryColumns+` FROM memory WHERE tenant_id = ? AND id = ?`), tenant, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return tools.MemoryEntry{}, false, nil
+		return memory.Entry{}, false, nil
 	} else if err != nil {
-		return tools.MemoryEntry{}, false, err
+		return memory.Entry{}, false, err
 	}
 	if content != nil {
 		row.Content = *content
@@ -162,7 +161,7 @@ func (db *DB) UpdateMemory(ctx context.Context, tenant, id string, content *stri
 	row.UpdatedAt = time.Now().UnixMilli()
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE memory SET content = ?, tags = ?, search = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`),
 		row.Content, row.Tags, memorySearch(row.Key, row.Content), row.UpdatedAt, tenant, id); err != nil {
-		return tools.MemoryEntry{}, false, err
+		return memory.Entry{}, false, err
 	}
 	return row.entry(), true, tx.Commit()
 }
@@ -180,8 +179,8 @@ func (db *DB) DeleteMemory(ctx context.Context, tenant, id string) (bool, error)
 // SummarizeMemory counts the entries of each place and lists its newest keys (at
 // most keys). A place with one owner is always reported, even when empty; an
 // AnyOwner place is reported once per owner that has entries.
-func (db *DB) SummarizeMemory(ctx context.Context, tenant string, places []tools.MemoryPlace, keys int) ([]tools.MemorySummary, error) {
-	var out []tools.MemorySummary
+func (db *DB) SummarizeMemory(ctx context.Context, tenant string, places []memory.Place, keys int) ([]memory.Summary, error) {
+	var out []memory.Summary
 	for _, p := range places {
 		q, args := `SELECT owner, count(*) AS n FROM memory WHERE tenant_id = ? AND scope = ?`, []any{tenant, p.Scope}
 		if !p.AnyOwner {
@@ -195,10 +194,10 @@ func (db *DB) SummarizeMemory(ctx context.Context, tenant string, places []tools
 			return nil, err
 		}
 		if len(counts) == 0 && !p.AnyOwner {
-			out = append(out, tools.MemorySummary{MemoryPlace: p, Keys: []string{}})
+			out = append(out, memory.Summary{Place: p, Keys: []string{}})
 		}
 		for _, c := range counts {
-			s := tools.MemorySummary{MemoryPlace: tools.MemoryPlace{Scope: p.Scope, Owner: c.Owner}, Count: c.N, Keys: []string{}}
+			s := memory.Summary{Place: memory.Place{Scope: p.Scope, Owner: c.Owner}, Count: c.N, Keys: []string{}}
 			if err := db.r.SelectContext(ctx, &s.Keys, db.r.Rebind(`SELECT key FROM memory WHERE tenant_id = ? AND scope = ? AND owner = ?
 				ORDER BY updated_at DESC, id DESC LIMIT ?`), tenant, p.Scope, c.Owner, keys); err != nil {
 				return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"spass/shared/memory"
 	"spass/shared/store"
 	"spass/shared/tools"
 )
@@ -16,24 +17,24 @@ var _ tools.MemoryStore = (*store.DB)(nil)
 func TestMemoryUpsertByKey(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	alice := tools.MemoryPlace{Scope: tools.ScopeUser, Owner: "alice"}
-	e, created, err := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Go", Tags: []string{"pref"}})
+	alice := memory.Place{Scope: memory.ScopeUser, Owner: "alice"}
+	e, created, err := db.SaveMemory(ctx, "acme", memory.Entry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Go", Tags: []string{"pref"}})
 	if err != nil || !created || e.ID == "" || e.Key != "lang" {
 		t.Fatalf("first save: %+v created=%v err=%v", e, created, err)
 	}
 	// Same key again: the entry is replaced in place, nil tags keep the old ones.
-	again, created, err := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Rust"})
+	again, created, err := db.SaveMemory(ctx, "acme", memory.Entry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Rust"})
 	if err != nil || created || again.ID != e.ID || again.Content != "Rust" || !slices.Equal(again.Tags, []string{"pref"}) {
 		t.Fatalf("second save: %+v created=%v err=%v", again, created, err)
 	}
 	// Explicit tags replace them.
-	again, _, _ = db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Rust", Tags: []string{}})
+	again, _, _ = db.SaveMemory(ctx, "acme", memory.Entry{Scope: alice.Scope, Owner: alice.Owner, Key: "lang", Content: "Rust", Tags: []string{}})
 	if len(again.Tags) != 0 {
 		t.Fatalf("tags not replaced: %v", again.Tags)
 	}
 	// No key: one is generated, so two saves are two entries.
-	a, _, _ := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: tools.ScopeTenant, Content: "x"})
-	b, _, _ := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: tools.ScopeTenant, Content: "x"})
+	a, _, _ := db.SaveMemory(ctx, "acme", memory.Entry{Scope: memory.ScopeTenant, Content: "x"})
+	b, _, _ := db.SaveMemory(ctx, "acme", memory.Entry{Scope: memory.ScopeTenant, Content: "x"})
 	if a.Key == "" || a.ID == b.ID || a.Key == b.Key {
 		t.Fatalf("generated keys: %+v %+v", a, b)
 	}
@@ -42,9 +43,9 @@ func TestMemoryUpsertByKey(t *testing.T) {
 func TestMemoryIsScopedByTenantAndOwner(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	mine, _, _ := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: tools.ScopeUser, Owner: "alice", Key: "k", Content: "alice's"})
-	db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: tools.ScopeUser, Owner: "bob", Key: "k", Content: "bob's"})
-	db.SaveMemory(ctx, "globex", tools.MemoryEntry{Scope: tools.ScopeUser, Owner: "alice", Key: "k", Content: "globex alice's"})
+	mine, _, _ := db.SaveMemory(ctx, "acme", memory.Entry{Scope: memory.ScopeUser, Owner: "alice", Key: "k", Content: "alice's"})
+	db.SaveMemory(ctx, "acme", memory.Entry{Scope: memory.ScopeUser, Owner: "bob", Key: "k", Content: "bob's"})
+	db.SaveMemory(ctx, "globex", memory.Entry{Scope: memory.ScopeUser, Owner: "alice", Key: "k", Content: "globex alice's"})
 
 	if _, ok, err := db.GetMemory(ctx, "globex", mine.ID); ok || err != nil {
 		t.Fatalf("another tenant read the entry: ok=%v err=%v", ok, err)
@@ -59,11 +60,11 @@ func TestMemoryIsScopedByTenantAndOwner(t *testing.T) {
 	if got.Content != "alice's" {
 		t.Fatalf("entry changed: %+v", got)
 	}
-	found, err := db.FindMemory(ctx, "acme", tools.MemoryQuery{Places: []tools.MemoryPlace{{Scope: tools.ScopeUser, Owner: "alice"}}})
+	found, err := db.FindMemory(ctx, "acme", memory.Query{Places: []memory.Place{{Scope: memory.ScopeUser, Owner: "alice"}}})
 	if err != nil || len(found) != 1 || found[0].Content != "alice's" {
 		t.Fatalf("alice's place: %+v %v", found, err)
 	}
-	if found, _ := db.FindMemory(ctx, "acme", tools.MemoryQuery{}); len(found) != 0 {
+	if found, _ := db.FindMemory(ctx, "acme", memory.Query{}); len(found) != 0 {
 		t.Fatalf("a query without places must select nothing, got %+v", found)
 	}
 }
@@ -71,20 +72,20 @@ func TestMemoryIsScopedByTenantAndOwner(t *testing.T) {
 func TestMemorySearch(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	tenant := tools.MemoryPlace{Scope: tools.ScopeTenant}
+	tenant := memory.Place{Scope: memory.ScopeTenant}
 	for _, e := range []struct{ key, content string }{
 		{"dessert", "The team loves an ÉCLAIR on Fridays"},
 		{"discount", "Partners get 100% off"},
 		{"percent", "100 percent of the time"},
 		{"Server_Name", "prod is called atlas"},
 	} {
-		if _, _, err := db.SaveMemory(ctx, "acme", tools.MemoryEntry{Scope: tenant.Scope, Key: e.key, Content: e.content}); err != nil {
+		if _, _, err := db.SaveMemory(ctx, "acme", memory.Entry{Scope: tenant.Scope, Key: e.key, Content: e.content}); err != nil {
 			t.Fatal(err)
 		}
 		tick()
 	}
-	keys := func(q tools.MemoryQuery) []string {
-		q.Places = []tools.MemoryPlace{tenant}
+	keys := func(q memory.Query) []string {
+		q.Places = []memory.Place{tenant}
 		found, err := db.FindMemory(ctx, "acme", q)
 		if err != nil {
 			t.Fatal(err)
@@ -96,28 +97,28 @@ func TestMemorySearch(t *testing.T) {
 		return out
 	}
 	for _, c := range []struct {
-		q    tools.MemoryQuery
+		q    memory.Query
 		want []string
 	}{
-		{tools.MemoryQuery{Text: "éclair"}, []string{"dessert"}},          // Unicode case folding
-		{tools.MemoryQuery{Text: "100%"}, []string{"discount"}},           // % is literal
-		{tools.MemoryQuery{Text: "s_r"}, nil},                             // _ is literal ("ser" would match)
-		{tools.MemoryQuery{Text: "server_name"}, []string{"Server_Name"}}, // keys match too
-		{tools.MemoryQuery{Key: "percent"}, []string{"percent"}},          // exact key
-		{tools.MemoryQuery{Limit: 2}, []string{"Server_Name", "percent"}}, // newest first
-		{tools.MemoryQuery{Text: "100"}, []string{"percent", "discount"}}, // both, newest first
-		{tools.MemoryQuery{Text: "nothing like this"}, nil},
+		{memory.Query{Text: "éclair"}, []string{"dessert"}},          // Unicode case folding
+		{memory.Query{Text: "100%"}, []string{"discount"}},           // % is literal
+		{memory.Query{Text: "s_r"}, nil},                             // _ is literal ("ser" would match)
+		{memory.Query{Text: "server_name"}, []string{"Server_Name"}}, // keys match too
+		{memory.Query{Key: "percent"}, []string{"percent"}},          // exact key
+		{memory.Query{Limit: 2}, []string{"Server_Name", "percent"}}, // newest first
+		{memory.Query{Text: "100"}, []string{"percent", "discount"}}, // both, newest first
+		{memory.Query{Text: "nothing like this"}, nil},
 	} {
 		if got := keys(c.q); !slices.Equal(got, c.want) {
 			t.Errorf("%+v: got %v, want %v", c.q, got, c.want)
 		}
 	}
 	// An update re-indexes the content.
-	found, _ := db.FindMemory(ctx, "acme", tools.MemoryQuery{Places: []tools.MemoryPlace{tenant}, Key: "dessert"})
+	found, _ := db.FindMemory(ctx, "acme", memory.Query{Places: []memory.Place{tenant}, Key: "dessert"})
 	if _, ok, err := db.UpdateMemory(ctx, "acme", found[0].ID, ptr("Croissants now"), nil); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if got := keys(tools.MemoryQuery{Text: "croissant"}); !slices.Equal(got, []string{"dessert"}) {
+	if got := keys(memory.Query{Text: "croissant"}); !slices.Equal(got, []string{"dessert"}) {
 		t.Errorf("after update: %v", got)
 	}
 }
@@ -125,18 +126,18 @@ func TestMemorySearch(t *testing.T) {
 func TestMemorySummary(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	for _, e := range []tools.MemoryEntry{
-		{Scope: tools.ScopeAgent, Owner: "planner", Key: "a1", Content: "x"},
-		{Scope: tools.ScopeAgent, Owner: "planner", Key: "a2", Content: "x"},
-		{Scope: tools.ScopeAgent, Owner: "coder", Key: "c1", Content: "x"},
-		{Scope: tools.ScopeTenant, Key: "t1", Content: "x"},
-		{Scope: tools.ScopeUser, Owner: "bob", Key: "b1", Content: "x"},
+	for _, e := range []memory.Entry{
+		{Scope: memory.ScopeAgent, Owner: "planner", Key: "a1", Content: "x"},
+		{Scope: memory.ScopeAgent, Owner: "planner", Key: "a2", Content: "x"},
+		{Scope: memory.ScopeAgent, Owner: "coder", Key: "c1", Content: "x"},
+		{Scope: memory.ScopeTenant, Key: "t1", Content: "x"},
+		{Scope: memory.ScopeUser, Owner: "bob", Key: "b1", Content: "x"},
 	} {
 		db.SaveMemory(ctx, "acme", e)
 		tick()
 	}
-	sums, err := db.SummarizeMemory(ctx, "acme", []tools.MemoryPlace{
-		{Scope: tools.ScopeUser, Owner: "alice"}, {Scope: tools.ScopeTenant}, {Scope: tools.ScopeAgent, AnyOwner: true},
+	sums, err := db.SummarizeMemory(ctx, "acme", []memory.Place{
+		{Scope: memory.ScopeUser, Owner: "alice"}, {Scope: memory.ScopeTenant}, {Scope: memory.ScopeAgent, AnyOwner: true},
 	}, 1)
 	if err != nil {
 		t.Fatal(err)

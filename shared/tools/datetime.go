@@ -3,13 +3,13 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"spass/shared/identity"
 	"strings"
 	"time"
+
 	// The Lambda runtime images carry no zoneinfo; embedding it keeps every IANA
 	// zone available wherever the gateway runs.
 	_ "time/tzdata"
-
-	"spass/shared/auth"
 )
 
 const datetimeSchema = `{
@@ -50,7 +50,7 @@ func datetime(now func() time.Time) Tool {
 			"Use it whenever the answer depends on today's date, the current time, a weekday, or the time somewhere else. " +
 			"Returns the time in the requested format plus RFC 3339, unix seconds, weekday, UTC offset and zone abbreviation.",
 		Parameters: json.RawMessage(datetimeSchema),
-		Execute: func(_ context.Context, _ auth.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(_ context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
 			var args struct {
 				Timezone string `json:"timezone"`
 				Format   string `json:"format"`

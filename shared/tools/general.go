@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"spass/shared/auth"
 	"spass/shared/config"
+	"spass/shared/identity"
 )
 
 // General returns the general stack tools in a stable order: datetime, calculator,
@@ -20,7 +20,7 @@ import (
 //
 // Every tool runs under cfg.Timeout, so a hung endpoint cannot hold a tool loop round
 // even when the caller set no deadline; web_fetch also bounds its own request with it.
-func General(cfg config.Tools, client *http.Client, listModels func(context.Context, auth.Principal) (any, error)) []Tool {
+func General(cfg config.Tools, client *http.Client, listModels func(context.Context, identity.Principal) (any, error)) []Tool {
 	out := []Tool{Datetime(), Calculator(), UnitConvert()}
 	if cfg.WebSearchURL != "" {
 		out = append(out, WebSearch(cfg.WebSearchURL, client))
@@ -47,7 +47,7 @@ func withTimeout(t Tool, d time.Duration) Tool {
 		return t
 	}
 	run := t.Execute
-	t.Execute = func(ctx context.Context, p auth.Principal, args json.RawMessage) (any, error) {
+	t.Execute = func(ctx context.Context, p identity.Principal, args json.RawMessage) (any, error) {
 		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
 		return run(ctx, p, args)

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"spass/shared/auth"
 	"spass/shared/config"
+	"spass/shared/identity"
 )
 
 // testPrincipal is an ordinary user of tenant acme.
-var testPrincipal = auth.Principal{Tenant: "acme", Role: config.RoleUser, User: "u1"}
+var testPrincipal = identity.Principal{Tenant: "acme", Role: identity.RoleUser, User: "u1"}
 
 // execArgs runs tool through a registry, as the gateway does, so its schema applies.
 func execArgs(t *testing.T, tool Tool, args string) (any, error) {
@@ -54,7 +54,7 @@ func jsonOf(t *testing.T, v any) map[string]any {
 
 func allGeneral() []Tool {
 	cfg := config.Tools{Timeout: config.Duration{Duration: time.Minute}, WebSearchURL: "http://search.invalid/", WikipediaURL: "http://wiki.invalid/w/api.php"}
-	return General(cfg, nil, func(context.Context, auth.Principal) (any, error) { return []string{}, nil })
+	return General(cfg, nil, func(context.Context, identity.Principal) (any, error) { return []string{}, nil })
 }
 
 func TestGeneral(t *testing.T) {
@@ -98,7 +98,7 @@ func TestGeneral(t *testing.T) {
 	})
 	t.Run("every tool runs under the configured timeout", func(t *testing.T) {
 		var hadDeadline bool
-		list := func(ctx context.Context, _ auth.Principal) (any, error) {
+		list := func(ctx context.Context, _ identity.Principal) (any, error) {
 			_, hadDeadline = ctx.Deadline()
 			return []string{"m"}, nil
 		}
@@ -135,7 +135,7 @@ func TestRegistryRejectsBadArguments(t *testing.T) {
 			t.Errorf("%s: no bad-argument cases", tl.Name)
 		}
 		called := false
-		tl.Execute = func(context.Context, auth.Principal, json.RawMessage) (any, error) {
+		tl.Execute = func(context.Context, identity.Principal, json.RawMessage) (any, error) {
 			called = true
 			return nil, nil
 		}

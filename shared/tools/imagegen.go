@@ -6,8 +6,7 @@ import (
 	"errors"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
-	"spass/shared/config"
+	"spass/shared/identity"
 )
 
 // ImageRef is a generated image as the image_gen tool reports it: its id in the
@@ -24,7 +23,7 @@ type ImageRef struct {
 // ImageGenerator generates n images for p and keeps them in the image store (the
 // gateway passes chat.Service.GenerateImages, billed as a sub-call). size may be
 // empty for the tenant's default.
-type ImageGenerator func(ctx context.Context, p auth.Principal, prompt, size string, n int) ([]ImageRef, error)
+type ImageGenerator func(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]ImageRef, error)
 
 const imageGenSchema = `{
   "type": "object",
@@ -45,8 +44,8 @@ func ImageGen(gen ImageGenerator) Tool {
 		Description: "Generate images from a text description. The images are stored on the gateway; " +
 			"the result gives each image's id and URL, which you can show to the user (as a Markdown image) or reference later.",
 		Parameters: json.RawMessage(imageGenSchema),
-		Roles:      []string{config.RoleAdmin, config.RoleTenantAdmin, config.RoleUser},
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Roles:      []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			if gen == nil {
 				return nil, Errorf("not_configured", "image generation is not available on this gateway")
 			}

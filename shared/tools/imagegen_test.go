@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"spass/shared/apierr"
-	"spass/shared/auth"
+	"spass/shared/identity"
 	"spass/shared/tools"
 )
 
@@ -23,12 +23,12 @@ func imageRegistry(t *testing.T, gen tools.ImageGenerator) *tools.Registry {
 
 func TestImageGenReturnsReferences(t *testing.T) {
 	type call struct {
-		p            auth.Principal
+		p            identity.Principal
 		prompt, size string
 		n            int
 	}
 	var got []call
-	reg := imageRegistry(t, func(_ context.Context, p auth.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
+	reg := imageRegistry(t, func(_ context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
 		got = append(got, call{p, prompt, size, n})
 		refs := make([]tools.ImageRef, n)
 		for i := range refs {
@@ -55,7 +55,7 @@ func TestImageGenReturnsReferences(t *testing.T) {
 
 func TestImageGenRefuses(t *testing.T) {
 	called := false
-	reg := imageRegistry(t, func(context.Context, auth.Principal, string, string, int) ([]tools.ImageRef, error) {
+	reg := imageRegistry(t, func(context.Context, identity.Principal, string, string, int) ([]tools.ImageRef, error) {
 		called = true
 		return nil, nil
 	})
@@ -85,7 +85,7 @@ func TestImageGenReportsPipelineErrors(t *testing.T) {
 		{apierr.E(apierr.UpstreamUnavailable, "", errors.New("dial tcp: secret.internal:443 refused")), "image_failed", "No backend for this model is reachable"},
 		{errors.New("disk full at /var/lib/spass"), "tool_failed", "image_gen failed"},
 	} {
-		reg := imageRegistry(t, func(context.Context, auth.Principal, string, string, int) ([]tools.ImageRef, error) {
+		reg := imageRegistry(t, func(context.Context, identity.Principal, string, string, int) ([]tools.ImageRef, error) {
 			return nil, c.err
 		})
 		_, err := reg.Run(context.Background(), alice, "image_gen", json.RawMessage(`{"prompt": "x"}`))

@@ -3,14 +3,13 @@ package tools
 import (
 	"context"
 	"errors"
+	"spass/shared/identity"
 	"testing"
-
-	"spass/shared/auth"
 )
 
 func TestListModels(t *testing.T) {
-	var seen auth.Principal
-	list := func(_ context.Context, p auth.Principal) (any, error) {
+	var seen identity.Principal
+	list := func(_ context.Context, p identity.Principal) (any, error) {
 		seen = p
 		return map[string]any{"models": []string{"small", "large"}}, nil
 	}
@@ -34,7 +33,7 @@ func TestListModels(t *testing.T) {
 		mustToolErr(t, err, "not_configured")
 	})
 	t.Run("a failing list is a tool failure, not its detail", func(t *testing.T) {
-		fail := func(context.Context, auth.Principal) (any, error) { return nil, errors.New("db: secret detail") }
+		fail := func(context.Context, identity.Principal) (any, error) { return nil, errors.New("db: secret detail") }
 		_, err := execArgs(t, ListModels(fail), `{}`)
 		mustToolErr(t, err, "tool_failed")
 	})

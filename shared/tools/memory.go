@@ -5,71 +5,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"spass/shared/identity"
+	"spass/shared/memory"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"spass/shared/auth"
-	"spass/shared/config"
 )
-
-// Memory scopes: an end user's own notes, the tenant's shared notes, and an agent's.
-const (
-	ScopeUser   = "user"
-	ScopeTenant = "tenant"
-	ScopeAgent  = "agent"
-)
-
-// Limits of one memory entry. Content is bounded so a recall cannot flood the
-// model's context, and keys and tags so listings stay readable.
-const (
-	MaxMemoryContent = 16 << 10
-	MaxMemoryKey     = 128
-	MaxMemoryTags    = 16
-	MaxMemoryTag     = 64
-)
-
-// MemoryEntry is one remembered item. Owner is the end user (scope user), "" (scope
-// tenant) or the agent's name (scope agent); Key is unique per tenant, scope and
-// owner. Times are unix milliseconds.
-type MemoryEntry struct {
-	ID, Scope, Owner, Key, Content string
-	Tags                           []string
-	CreatedAt, UpdatedAt           int64
-}
-
-// MemoryPlace is one scope's memory: the scope and its owner, or every owner of the
-// scope when AnyOwner is set (all agents).
-type MemoryPlace struct {
-	Scope, Owner string
-	AnyOwner     bool
-}
-
-// MemoryQuery selects entries from some places, newest first. Text is a
-// case-insensitive substring of the key or the content; Key an exact key.
-type MemoryQuery struct {
-	Places    []MemoryPlace
-	Text, Key string
-	Limit     int
-}
-
-// MemorySummary is what one place holds: its entry count and its newest keys.
-type MemorySummary struct {
-	MemoryPlace
-	Count int
-	Keys  []string
-}
 
 // MemoryStore is what the memory tools and /v1/memory need from storage;
 // *store.DB implements it. Every method is scoped by tenant. SaveMemory upserts by
 // (scope, owner, key), generating a key when it is empty, keeps the stored tags when
 // e.Tags is nil, and reports whether it created the entry.
 type MemoryStore interface {
-	SaveMemory(ctx context.Context, tenant string, e MemoryEntry) (MemoryEntry, bool, error)
-	GetMemory(ctx context.Context, tenant, id string) (MemoryEntry, bool, error)
-	FindMemory(ctx context.Context, tenant string, q MemoryQuery) ([]MemoryEntry, error)
+	SaveMemory(ctx context.Context, tenant string, e memory.Entry) (memory.Entry, bool, error)
+	GetMemory(ctx context.Context, tenant, id string) (memory.Entry, bool, error)
+	FindMemory(ctx context.Context, tenant string, q memory.Query) ([]memory.Entry, error)
 	DeleteMemory(ctx context.Context, tenant, id string) (bool, error)
-	SummarizeMemory(ctx context.Context, tenant string, places []MemoryPlace, keys int) ([]MemorySummary, error)
+	SummarizeMemory(ctx context.Context, tenant string, places []memory.Place, keys int) ([]memory.Summary, error)
 }
 
 // MemoryAccess is the one permission rule for memory, shared by /v1/memory and the
@@ -77,12 +29,12 @@ type MemoryStore interface {
 // user's scope belongs to that end user alone (for every role: the admin's token
 // does not open Alice's notes); tenant and agent scopes are readable by every role
 // and writable by admin and tenant_admin. read-only never writes.
-func MemoryAccess(p auth.Principal, scope, owner string) (read, write bool) {
+func MemoryAccess(p identity.Principal, scope, owner string) (read, write bool) {
 	switch scope {
-	case ScopeUser:
+	case memory.ScopeUser:
 		own := p.User != "" && owner == p.User
-		return own, own && p.Role != config.RoleReadOnly
-	case ScopeTenant, ScopeAgent:
+		return own, own && p.Role != identity.RoleReadOnly
+	case memory.ScopeTenant, memory.ScopeAgent:
 		return true, p.CanWrite()
 	}
 	return false, false
@@ -91,21 +43,21 @@ func MemoryAccess(p auth.Principal, scope, owner string) (read, write bool) {
 // ValidateMemory checks an entry against the limits. It returns the offending field
 // and the reason, or "" when the entry fits; an empty key is fine (one is generated).
 func ValidateMemory(key, content string, tags []string) (field, problem string) {
-	if len(key) > MaxMemoryKey || !printable(key) || key != "" && strings.TrimSpace(key) == "" {
-		return "key", fmt.Sprintf("key must be 1-%d printable characters", MaxMemoryKey)
+	if len(key) > memory.MaxKey || !printable(key) || key != "" && strings.TrimSpace(key) == "" {
+		return "key", fmt.Sprintf("key must be 1-%d printable characters", memory.MaxKey)
 	}
 	if strings.TrimSpace(content) == "" {
 		return "content", "content must not be empty"
 	}
-	if len(content) > MaxMemoryContent || !utf8.ValidString(content) {
-		return "content", fmt.Sprintf("content must be valid UTF-8 of at most %d bytes", MaxMemoryContent)
+	if len(content) > memory.MaxContent || !utf8.ValidString(content) {
+		return "content", fmt.Sprintf("content must be valid UTF-8 of at most %d bytes", memory.MaxContent)
 	}
-	if len(tags) > MaxMemoryTags {
-		return "tags", fmt.Sprintf("at most %d tags", MaxMemoryTags)
+	if len(tags) > memory.MaxTags {
+		return "tags", fmt.Sprintf("at most %d tags", memory.MaxTags)
 	}
 	for _, t := range tags {
-		if t == "" || len(t) > MaxMemoryTag || !printable(t) {
-			return "tags", fmt.Sprintf("each tag must be 1-%d printable characters", MaxMemoryTag)
+		if t == "" || len(t) > memory.MaxTag || !printable(t) {
+			return "tags", fmt.Sprintf("each tag must be 1-%d printable characters", memory.MaxTag)
 		}
 	}
 	return "", ""
@@ -142,39 +94,39 @@ type memView struct {
 	Updated string   `json:"updated_at"`
 }
 
-func memViewOf(e MemoryEntry, content string) memView {
+func memViewOf(e memory.Entry, content string) memView {
 	return memView{ID: e.ID, Scope: e.Scope, Key: e.Key, Content: content, Tags: e.Tags,
 		Updated: time.UnixMilli(e.UpdatedAt).UTC().Format(time.RFC3339)}
 }
 
 // memPlace resolves a tool's scope argument ("" means user) to a place p may use.
-func memPlace(p auth.Principal, scope string, write bool) (MemoryPlace, error) {
+func memPlace(p identity.Principal, scope string, write bool) (memory.Place, error) {
 	if scope == "" {
-		scope = ScopeUser
+		scope = memory.ScopeUser
 	}
-	if scope == ScopeUser && p.User == "" {
-		return MemoryPlace{}, Errorf("no_user", "user memory needs an end user: the request has no SPASS-User-Id")
+	if scope == memory.ScopeUser && p.User == "" {
+		return memory.Place{}, Errorf("no_user", "user memory needs an end user: the request has no SPASS-User-Id")
 	}
-	pl := MemoryPlace{Scope: scope}
-	if scope == ScopeUser {
+	pl := memory.Place{Scope: scope}
+	if scope == memory.ScopeUser {
 		pl.Owner = p.User
 	}
 	read, canWrite := MemoryAccess(p, pl.Scope, pl.Owner)
 	if !read || write && !canWrite {
-		return MemoryPlace{}, Errorf("not_permitted", "your role may not change %s memory", scope)
+		return memory.Place{}, Errorf("not_permitted", "your role may not change %s memory", scope)
 	}
 	return pl, nil
 }
 
 // readable are the places a search without a scope covers.
-func (m memTools) readable(p auth.Principal, scope string) ([]MemoryPlace, error) {
+func (m memTools) readable(p identity.Principal, scope string) ([]memory.Place, error) {
 	if scope != "" {
 		pl, err := memPlace(p, scope, false)
-		return []MemoryPlace{pl}, err
+		return []memory.Place{pl}, err
 	}
-	out := []MemoryPlace{{Scope: ScopeTenant}}
+	out := []memory.Place{{Scope: memory.ScopeTenant}}
 	if p.User != "" {
-		out = append([]MemoryPlace{{Scope: ScopeUser, Owner: p.User}}, out...)
+		out = append([]memory.Place{{Scope: memory.ScopeUser, Owner: p.User}}, out...)
 	}
 	return out, nil
 }
@@ -191,8 +143,8 @@ func (m memTools) save() Tool {
   "key": {"type": "string", "minLength": 1, "maxLength": 128, "description": "A short stable name, e.g. favourite_language; generated when omitted."},
   "tags": {"type": "array", "maxItems": 16, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
   ` + memScopeProp + `}}`),
-		Roles: []string{config.RoleAdmin, config.RoleTenantAdmin, config.RoleUser},
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Roles: []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			var a struct {
 				Content, Key, Scope string
 				Tags                []string
@@ -207,7 +159,7 @@ func (m memTools) save() Tool {
 			if err != nil {
 				return nil, err
 			}
-			e, created, err := m.st.SaveMemory(ctx, p.Tenant, MemoryEntry{Scope: pl.Scope, Owner: pl.Owner, Key: a.Key, Content: a.Content, Tags: a.Tags})
+			e, created, err := m.st.SaveMemory(ctx, p.Tenant, memory.Entry{Scope: pl.Scope, Owner: pl.Owner, Key: a.Key, Content: a.Content, Tags: a.Tags})
 			if err != nil {
 				return nil, err
 			}
@@ -225,7 +177,7 @@ func (m memTools) recall() Tool {
   "query": {"type": "string", "minLength": 1, "maxLength": 500, "description": "Text to look for."},
   "limit": {"type": "integer", "minimum": 1, "maximum": 20, "description": "Most entries to return (default 5)."},
   ` + memScopeProp + `}}`),
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			var a struct {
 				Query, Scope string
 				Limit        int
@@ -237,7 +189,7 @@ func (m memTools) recall() Tool {
 			if err != nil {
 				return nil, err
 			}
-			found, err := m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: places, Text: a.Query, Limit: cmp.Or(a.Limit, 5)})
+			found, err := m.st.FindMemory(ctx, p.Tenant, memory.Query{Places: places, Text: a.Query, Limit: cmp.Or(a.Limit, 5)})
 			if err != nil {
 				return nil, err
 			}
@@ -257,7 +209,7 @@ func (m memTools) list() Tool {
 		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {
   "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Most entries to return (default 20)."},
   ` + memScopeProp + `}}`),
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			var a struct {
 				Scope string
 				Limit int
@@ -269,7 +221,7 @@ func (m memTools) list() Tool {
 			if err != nil {
 				return nil, err
 			}
-			found, err := m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: places, Limit: cmp.Or(a.Limit, 20)})
+			found, err := m.st.FindMemory(ctx, p.Tenant, memory.Query{Places: places, Limit: cmp.Or(a.Limit, 20)})
 			if err != nil {
 				return nil, err
 			}
@@ -290,13 +242,13 @@ func (m memTools) remove() Tool {
   "id": {"type": "string", "minLength": 1, "maxLength": 64},
   "key": {"type": "string", "minLength": 1, "maxLength": 128},
   ` + memScopeProp + `}}`),
-		Roles: []string{config.RoleAdmin, config.RoleTenantAdmin, config.RoleUser},
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Roles: []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			var a struct{ ID, Key, Scope string }
 			if err := decodeArgs(raw, &a); err != nil {
 				return nil, err
 			}
-			var e MemoryEntry
+			var e memory.Entry
 			var ok bool
 			var err error
 			if a.ID != "" {
@@ -309,8 +261,8 @@ func (m memTools) remove() Tool {
 				if perr != nil {
 					return nil, perr
 				}
-				var found []MemoryEntry
-				found, err = m.st.FindMemory(ctx, p.Tenant, MemoryQuery{Places: []MemoryPlace{pl}, Key: a.Key, Limit: 1})
+				var found []memory.Entry
+				found, err = m.st.FindMemory(ctx, p.Tenant, memory.Query{Places: []memory.Place{pl}, Key: a.Key, Limit: 1})
 				if ok = len(found) == 1; ok {
 					e = found[0]
 				}
@@ -338,7 +290,7 @@ func (m memTools) describe() Tool {
 		Description: "Describe the memory scopes available here: whether you may read and write each, " +
 			"how many entries it holds and its most recent keys. Call it before saving or recalling when unsure what is remembered.",
 		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {}}`),
-		Execute: func(ctx context.Context, p auth.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
 			if err := decodeArgs(raw, &struct{}{}); err != nil {
 				return nil, err
 			}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"spass/shared/auth"
-	"spass/shared/config"
+	"spass/shared/identity"
+	"spass/shared/memory"
 	"spass/shared/store"
 	"spass/shared/tools"
 )
@@ -32,15 +32,15 @@ func memoryRegistry(t *testing.T) (*tools.Registry, *store.DB) {
 }
 
 var (
-	alice    = auth.Principal{Tenant: "acme", Role: config.RoleUser, User: "alice"}
-	bob      = auth.Principal{Tenant: "acme", Role: config.RoleUser, User: "bob"}
-	readOnly = auth.Principal{Tenant: "acme", Role: config.RoleReadOnly, User: "rita"}
-	admin    = auth.Principal{Tenant: "acme", Role: config.RoleTenantAdmin, User: "ada"}
-	globex   = auth.Principal{Tenant: "globex", Role: config.RoleAdmin, User: "alice"}
+	alice    = identity.Principal{Tenant: "acme", Role: identity.RoleUser, User: "alice"}
+	bob      = identity.Principal{Tenant: "acme", Role: identity.RoleUser, User: "bob"}
+	readOnly = identity.Principal{Tenant: "acme", Role: identity.RoleReadOnly, User: "rita"}
+	admin    = identity.Principal{Tenant: "acme", Role: identity.RoleTenantAdmin, User: "ada"}
+	globex   = identity.Principal{Tenant: "globex", Role: identity.RoleAdmin, User: "alice"}
 )
 
 // run calls a tool and returns its result as generic JSON.
-func run(t *testing.T, reg *tools.Registry, p auth.Principal, name, args string) (map[string]any, error) {
+func run(t *testing.T, reg *tools.Registry, p identity.Principal, name, args string) (map[string]any, error) {
 	t.Helper()
 	out, err := reg.Run(context.Background(), p, name, json.RawMessage(args))
 	if err != nil {
@@ -102,7 +102,7 @@ func TestMemoryToolsIsolation(t *testing.T) {
 
 	for _, c := range []struct {
 		name string
-		p    auth.Principal
+		p    identity.Principal
 	}{{"another user", bob}, {"another tenant", globex}} {
 		t.Run(c.name, func(t *testing.T) {
 			if out, _ := run(t, reg, c.p, "memory_recall", `{"query": "diary"}`); len(out["results"].([]any)) != 0 {
@@ -142,7 +142,7 @@ func TestMemoryToolPermissions(t *testing.T) {
 	_, err = run(t, reg, alice, "memory_delete", `{"key": "policy", "scope": "tenant"}`)
 	wantToolError(t, err, "not_permitted")
 	// No end user: the user scope is unavailable, the tenant scope still works.
-	anon := auth.Principal{Tenant: "acme", Role: config.RoleUser}
+	anon := identity.Principal{Tenant: "acme", Role: identity.RoleUser}
 	_, err = run(t, reg, anon, "memory_save", `{"content": "x"}`)
 	wantToolError(t, err, "no_user")
 	if out, err := run(t, reg, anon, "memory_recall", `{"query": "nice"}`); err != nil || len(out["results"].([]any)) != 1 {
@@ -155,7 +155,7 @@ func TestMemoryToolsBadArguments(t *testing.T) {
 	for _, c := range []struct{ tool, args string }{
 		{"memory_save", `{}`},
 		{"memory_save", `{"content": ""}`},
-		{"memory_save", `{"content": "` + strings.Repeat("x", tools.MaxMemoryContent+1) + `"}`},
+		{"memory_save", `{"content": "` + strings.Repeat("x", memory.MaxContent+1) + `"}`},
 		{"memory_save", `{"content": "x", "scope": "agent"}`},
 		{"memory_save", `{"content": "x", "tags": ["` + strings.Repeat("t", 65) + `"]}`},
 		{"memory_save", `{"content": "x", "key": "bad\u0007key"}`},

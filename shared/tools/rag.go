@@ -3,8 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
-
-	"spass/shared/auth"
+	"spass/shared/identity"
 )
 
 const ragQuerySchema = `{
@@ -27,7 +26,7 @@ func RAGQuery() Tool {
 		Description: "Search a document index (retrieval-augmented generation) and return the passages most relevant to a query. " +
 			"No index exists yet on this gateway: calls answer no_index.",
 		Parameters: json.RawMessage(ragQuerySchema),
-		Execute: func(context.Context, auth.Principal, json.RawMessage) (any, error) {
+		Execute: func(context.Context, identity.Principal, json.RawMessage) (any, error) {
 			return nil, Errorf("no_index", "no RAG index exists yet: indices arrive with agents")
 		},
 	}

@@ -3,17 +3,16 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"spass/shared/identity"
 	"strings"
 	"testing"
-
-	"spass/shared/auth"
 )
 
 func TestSelect(t *testing.T) {
 	r := NewRegistry()
 	for _, name := range []string{"zeta", "alpha", "mid"} {
 		err := r.Add(Tool{Name: name, Parameters: json.RawMessage(`{"type":"object"}`),
-			Execute: func(context.Context, auth.Principal, json.RawMessage) (any, error) { return nil, nil }})
+			Execute: func(context.Context, identity.Principal, json.RawMessage) (any, error) { return nil, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}

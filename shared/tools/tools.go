@@ -12,14 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"spass/shared/identity"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-
-	"spass/shared/auth"
 )
 
 // Tool is one server-side tool.
@@ -32,7 +31,7 @@ type Tool struct {
 	Roles []string
 	// Execute runs the tool on validated arguments and returns a JSON-encodable
 	// result. Return *Error for failures the model should see and may fix.
-	Execute func(ctx context.Context, p auth.Principal, args json.RawMessage) (any, error)
+	Execute func(ctx context.Context, p identity.Principal, args json.RawMessage) (any, error)
 
 	schema *jsonschema.Schema
 	def    json.RawMessage
@@ -111,12 +110,12 @@ func (r *Registry) Get(name string) (*Tool, bool) {
 func (r *Registry) List() []*Tool { return r.sorted }
 
 // Permits reports whether p's role may run t.
-func (t *Tool) Permits(p auth.Principal) bool {
+func (t *Tool) Permits(p identity.Principal) bool {
 	return len(t.Roles) == 0 || slices.Contains(t.Roles, p.Role)
 }
 
 // Run validates args and executes the named tool. The error is always an *Error.
-func (r *Registry) Run(ctx context.Context, p auth.Principal, name string, args json.RawMessage) (any, error) {
+func (r *Registry) Run(ctx context.Context, p identity.Principal, name string, args json.RawMessage) (any, error) {
 	t, ok := r.tools[name]
 	if !ok {
 		return nil, Errorf("unknown_tool", "no tool named %q", name)

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"spass/shared/apierr"
+	"spass/shared/requestid"
 )
 
 // Observer receives one call per finished request (metrics).
@@ -26,10 +25,10 @@ func Middleware(obs Observer, next http.Handler) http.Handler {
 		start := time.Now()
 		st := &requestState{rec: Recorder{ResponseWriter: w}}
 		tr, rec := &st.tr, &st.rec
-		tr.RequestID = newID()
+		tr.RequestID = requestid.New()
 		st.id[0] = tr.RequestID
 		w.Header()[RequestIDHeader] = st.id[:]
-		r = r.WithContext(WithTrace(r.Context(), tr))
+		r = r.WithContext(requestid.With(WithTrace(r.Context(), tr), tr.RequestID))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -57,14 +56,4 @@ type requestState struct {
 	tr  Trace
 	rec Recorder
 	id  [1]string // the request id header's value
-}
-
-// newID returns "req_" and 24 random hex digits.
-func newID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	var s [4 + 2*len(b)]byte
-	copy(s[:], "req_")
-	hex.Encode(s[4:], b[:])
-	return string(s[:])
 }

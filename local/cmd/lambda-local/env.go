@@ -9,6 +9,7 @@ import (
 
 	"spass/shared/auth"
 	"spass/shared/config"
+	"spass/shared/identity"
 )
 
 // functionEnv is the environment every function instance starts with: this
@@ -58,7 +59,7 @@ func functionEnv(cfg *config.Config, getenv func(string) string, environ []strin
 	}
 	if devToken != "" {
 		doc.Tenants = map[string]map[string]any{config.DefaultTenant: {
-			"tokens": []token{{Name: "dev", SHA256: auth.Digest(devToken), Role: config.RoleAdmin}},
+			"tokens": []token{{Name: "dev", SHA256: auth.Digest(devToken), Role: identity.RoleAdmin}},
 		}}
 	}
 	out, err := yaml.Marshal(doc)
