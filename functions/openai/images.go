@@ -98,7 +98,7 @@ func generateImages(c *chat.Service) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := c.GenerateImages(r.Context(), p, *req, w.Header())
+		res, err := c.GenerateImages(r.Context(), p, *req, chat.Options{}, w.Header())
 		trace(r, res.Result)
 		if err != nil {
 			return err

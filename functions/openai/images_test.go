@@ -18,8 +18,8 @@ import (
 	"spass/local/openaispec"
 	"spass/shared/chat"
 	"spass/shared/identity"
+	"spass/shared/requestid"
 	"spass/shared/tools"
-	"spass/shared/web"
 )
 
 // startImages starts the default gateway (sim-image on the simulator) with the
@@ -340,8 +340,8 @@ func TestImagesResponseMatchesSpec(t *testing.T) {
 func TestImageGenToolThroughThePipeline(t *testing.T) {
 	env := startImages(t, gatewaytest.Setup{})
 	c := env.App.Chat
-	gen := func(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
-		res, err := c.GenerateImages(ctx, p, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, nil)
+	gen := func(ctx context.Context, p tools.Call, prompt, size string, n int) ([]tools.ImageRef, error) {
+		res, err := c.GenerateImages(ctx, p.Principal, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, chat.Options{}, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -356,9 +356,9 @@ func TestImageGenToolThroughThePipeline(t *testing.T) {
 	if err := reg.Add(tools.ImageGen(gen)); err != nil {
 		t.Fatal(err)
 	}
-	ctx := web.WithTrace(context.Background(), &web.Trace{RequestID: "req_chat1"})
+	ctx := requestid.With(context.Background(), "req_chat1")
 	p := identity.Principal{Tenant: "acme", Role: "user", User: "alice"}
-	out, err := reg.Run(ctx, p, "image_gen", []byte(`{"prompt": "a tiny boat", "size": "16x16"}`))
+	out, err := reg.Run(ctx, tools.Call{Principal: p}, "image_gen", []byte(`{"prompt": "a tiny boat", "size": "16x16"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestImageGenToolThroughThePipeline(t *testing.T) {
 		t.Fatalf("ledger %+v", rows)
 	}
 	// Pipeline errors reach the model as tool errors with the safe message.
-	_, err = reg.Run(ctx, p, "image_gen", []byte(`{"prompt": "x", "size": "9999x9999"}`))
+	_, err = reg.Run(ctx, tools.Call{Principal: p}, "image_gen", []byte(`{"prompt": "x", "size": "9999x9999"}`))
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Code != "invalid_arguments" || !strings.Contains(te.Message, "size") {
 		t.Fatalf("bad size: %v", err)

@@ -58,11 +58,12 @@ func chatCompletions(c *chat.Service) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		req.StackTools = r.Header.Get(toolsKey)
-		if err := c.Prepare(r.Context(), auth.From(r.Context()), req, r.Header.Get(systemPromptKey)); err != nil {
+		p := auth.From(r.Context())
+		if err := c.Prepare(r.Context(), p, req, r.Header.Get(systemPromptKey)); err != nil {
 			return err
 		}
-		res, err := c.Complete(r.Context(), auth.From(r.Context()), req, w)
+		opts := chat.Options{Tools: chat.ToolsHeader(r.Header.Get(toolsKey))}
+		res, err := c.Complete(r.Context(), p, req, opts, chat.HTTP(w))
 		trace(r, res)
 		return err
 	}
@@ -79,7 +80,7 @@ func embeddings(c *chat.Service) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := c.Embed(r.Context(), auth.From(r.Context()), req, w)
+		res, err := c.Embed(r.Context(), auth.From(r.Context()), req, chat.Options{}, chat.HTTP(w))
 		trace(r, res)
 		return err
 	}

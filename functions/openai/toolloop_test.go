@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"spass/local/gatewaytest"
-	"spass/shared/identity"
 	"spass/shared/tools"
 )
 
@@ -19,7 +18,7 @@ func startWithTools(t *testing.T) *gatewaytest.Env {
 	err := reg.Add(tools.Tool{
 		Name: "add", Description: "Adds two numbers.",
 		Parameters: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"],"additionalProperties":false}`),
-		Execute: func(ctx context.Context, p identity.Principal, args json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p tools.Call, args json.RawMessage) (any, error) {
 			var in struct{ A, B float64 }
 			json.Unmarshal(args, &in)
 			return map[string]float64{"sum": in.A + in.B}, nil

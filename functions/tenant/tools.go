@@ -8,6 +8,7 @@ import (
 	"spass/shared/app"
 	"spass/shared/auth"
 	"spass/shared/identity"
+	"spass/shared/requestid"
 	"spass/shared/tenantcfg"
 	"spass/shared/tools"
 	"spass/shared/web"
@@ -101,7 +102,7 @@ func executeTool(a *app.App) web.HandlerFunc {
 		if !allowed {
 			return apierr.P(apierr.PermissionDenied, "name", "Your tenant or role may not run "+req.Name+".")
 		}
-		res, err := a.Tools.Run(r.Context(), p, req.Name, req.Arguments)
+		res, err := a.Tools.Run(r.Context(), tools.Call{Principal: p, RequestID: requestid.From(r.Context())}, req.Name, req.Arguments)
 		out := map[string]any{"object": "tool.result", "name": req.Name}
 		if err != nil {
 			out["error"] = err

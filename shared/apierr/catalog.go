@@ -10,6 +10,7 @@ import (
 const (
 	// Caller.
 	InvalidJSON          Code = "invalid_json"
+	DuplicateKey         Code = "duplicate_key"
 	InvalidRequest       Code = "invalid_request"
 	MissingParameter     Code = "missing_parameter"
 	UserIDInBody         Code = "user_id_not_allowed"
@@ -58,6 +59,9 @@ var catalog = map[Code]Entry{
 	InvalidJSON: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "The request body is not valid JSON.",
 		Remediation: "Send a JSON object body with Content-Type: application/json."},
+	DuplicateKey: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The request body holds the field named in `param` twice.",
+		Remediation: "Send each field once: JSON parsers disagree on which of two equal keys wins."},
 	InvalidRequest: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "The request is not valid.",
 		Remediation: "Check the named parameter against the API reference at /docs."},

@@ -139,8 +139,9 @@ func (a *App) registerTools() error {
 
 // generateImages is the image_gen tool's way into the image pipeline: images are
 // stored, billed as a sub-call of the chat request, and returned as references.
-func (a *App) generateImages(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
-	res, err := a.Chat.GenerateImages(ctx, p, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, nil)
+func (a *App) generateImages(ctx context.Context, p tools.Call, prompt, size string, n int) ([]tools.ImageRef, error) {
+	opts := chat.Options{Surface: chat.Surface(p.Surface), Ref: p.Ref, Agent: p.Agent, Session: p.Session}
+	res, err := a.Chat.GenerateImages(ctx, p.Principal, chat.ImageRequest{Prompt: prompt, Size: size, N: n, SubCall: true}, opts, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -14,6 +15,8 @@ type Entry struct {
 	RequestID       string
 	ParentRequestID string // set on sub-calls: tool-loop rounds, embeddings inside RAG
 	Route           string // chat, embeddings, images, tool_round, ...
+	Surface         string // v1 (when empty), c1, a1, batch
+	Ref             string // the conversation, session or batch id
 	Model           string
 	Backend         string
 	Tier            int
@@ -43,7 +46,7 @@ func (s *Service) Bill(ctx context.Context, e Entry) error {
 	}
 	return s.Ledger.Record(store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,
-		Route: e.Route, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
+		Route: e.Route, Surface: cmp.Or(e.Surface, "v1"), Ref: e.Ref, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
 		PromptTokens: e.Tokens.Prompt, CompletionTokens: e.Tokens.Completion, CachedTokens: e.Tokens.Cached,
 		CostNanoUSD: c.NanoUSD, CostNanoEUR: c.NanoEUR, LatencyMS: e.Latency.Milliseconds(),
 		Status: e.Status, Estimated: e.Estimated,

@@ -27,15 +27,14 @@ func cacheKey(tenant string, body []byte) string {
 }
 
 // fromCache answers from a stored body and bills it at no cost.
-func (c *call) fromCache(body []byte, w http.ResponseWriter) error {
-	c.res.Backend, c.free = "cache", true
-	c.res.Usage = parseUsage(gjson.GetBytes(body, "usage"))
+func (c *call) fromCache(body []byte) error {
+	c.res.Backend, c.res.Cached, c.free = "cache", true, true
+	c.own = parseUsage(gjson.GetBytes(body, "usage"))
+	c.res.Usage, c.res.answer = c.own, body
 	c.finish(http.StatusOK)
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
+	h := c.sink.Header()
 	h[HeaderCache] = []string{"hit"}
 	h[HeaderBackend] = []string{"cache"}
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	c.sink.Answer(body)
 	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"spass/shared/identity"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
-	"spass/shared/web"
 )
 
 // maxResponse bounds a buffered (non-streamed) upstream answer.
@@ -31,54 +30,105 @@ type call struct {
 	ctx   context.Context
 	p     identity.Principal
 	eff   *tenantcfg.Effective // nil without a settings service
+	opts  *Options
+	sink  Sink
 	route string
 	start time.Time
 	res   Result
-	// promptBytes and chunks estimate usage when a stream ends before the backend
-	// reports it (a client that disconnects is billed for what was generated).
+	// own is the usage billed on the request's own ledger row: the last round's
+	// (earlier tool rounds are sub-call rows); res.Usage sums every round.
+	own Usage
+	// promptBytes and chunks estimate usage when the backend never reports it (a
+	// client that disconnects is billed for what was generated).
 	promptBytes int64
 	chunks      int64
 	billed      bool
+	begun       bool // the stream's start is journaled: finish settles it
 	// cacheKey is set when the answer may be stored in the response cache.
 	cacheKey string
 	cacheTTL time.Duration
 	free     bool // served from the cache: billed at zero cost
 }
 
+// entry is a ledger entry of this request with the given route and usage.
+func (c *call) entry(route string, u Usage) billing.Entry {
+	return billing.Entry{
+		Tenant: c.p.Tenant, User: c.p.User, RequestID: c.res.RequestID, Route: route,
+		Surface: string(c.opts.surface()), Ref: c.opts.Ref,
+		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: u, Latency: time.Since(c.start),
+	}
+}
+
 // finish bills the request once. Callers invoke it before the response's last byte,
-// so a client that got a complete answer implies a committed ledger row.
+// so a client that got a complete answer implies a committed ledger row. An answer
+// whose usage the backend never reported is billed on an estimate, flagged as such:
+// no answer is free.
 func (c *call) finish(status int) {
-	if c.billed || c.s.Billing == nil {
+	if c.billed {
 		return
 	}
 	c.billed = true
-	if c.res.Interrupted && c.res.Usage == (Usage{}) && c.chunks > 0 {
-		c.res.Usage = Usage{Prompt: max(c.promptBytes/4, 1), Completion: c.chunks}
+	if c.own == (Usage{}) && !c.free && (status == http.StatusOK || c.res.Interrupted) && (c.chunks > 0 || c.res.answer != nil) {
+		c.own = c.estimate()
+		c.res.Usage = c.res.Usage.Plus(c.own)
 		c.res.Estimated = true
 	}
-	e := billing.Entry{
-		Tenant: c.p.Tenant, User: c.p.User, RequestID: web.TraceFrom(c.ctx).ID(), Route: c.route,
-		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: c.res.Usage,
-		Status: status, Latency: time.Since(c.start), Estimated: c.res.Estimated, Free: c.free,
+	if c.s.Billing == nil {
+		return
 	}
+	e := c.entry(c.route, c.own)
+	e.Status, e.Estimated, e.Free = status, c.res.Estimated, c.free
 	if err := c.s.Billing.Bill(context.WithoutCancel(c.ctx), e); err != nil {
 		slog.Error("billing failed", "request_id", e.RequestID, "err", err)
 	}
 }
 
+// estimate guesses usage from the bytes: about four per token in the prompt, and
+// one token per relayed content event (or four bytes of a JSON answer's message).
+func (c *call) estimate() Usage {
+	completion := c.chunks
+	if c.res.answer != nil {
+		r := replyOf(c.res.answer)
+		n := len(r.Message.Text())
+		for _, tc := range r.Message.ToolCalls {
+			n += len(tc.Function.Name) + len(tc.Function.Arguments)
+		}
+		completion = int64(n / 4)
+	}
+	return Usage{Prompt: max(c.promptBytes/4, 1), Completion: max(completion, 1)}
+}
+
+// begin journals the start of a stream about to be committed, so a crash before
+// its end still bills it (see Beginner).
+func (c *call) begin() {
+	b, ok := c.s.Billing.(Beginner)
+	if !ok || c.begun || c.billed {
+		return
+	}
+	c.begun = true
+	e := c.entry(c.route, Usage{Prompt: max(c.promptBytes/4, 1)})
+	e.Status, e.Estimated = apierr.Lookup(apierr.StreamInterrupted).Status, true
+	if err := b.Begin(context.WithoutCancel(c.ctx), e); err != nil {
+		slog.Error("journaling a stream start failed", "request_id", e.RequestID, "err", err)
+	}
+}
+
 // buffered relays a non-streamed answer once it is complete, so a failure before it
 // can still fall back.
-func (c *call) buffered(ctx context.Context, t router.Target, path string, body []byte, w http.ResponseWriter) error {
+func (c *call) buffered(ctx context.Context, t router.Target, path string, body []byte) error {
 	out, err := c.fetch(ctx, t, path, body)
 	if err != nil {
 		return err
 	}
-	c.res.Usage = parseUsage(gjson.GetBytes(out, "usage"))
+	out = c.withSlug(out)
+	c.own = parseUsage(gjson.GetBytes(out, "usage"))
+	c.res.Usage = c.own
+	c.res.answer = out
 	if c.cacheKey != "" {
 		c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 	}
 	c.finish(http.StatusOK)
-	c.writeJSON(w, t, out)
+	c.deliver(t, out)
 	return nil
 }
 
@@ -117,12 +167,10 @@ func readAll(r io.Reader, size, limit int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// writeJSON sends a complete answer with the served-by headers.
-func (c *call) writeJSON(w http.ResponseWriter, t router.Target, out []byte) {
-	w.Header()["Content-Type"] = jsonContentType
-	c.s.setServedHeaders(w, t, c.res.Fallbacks)
-	w.WriteHeader(http.StatusOK)
-	w.Write(out) // a failed write means the client left; the answer was served
+// deliver hands a complete answer to the sink with the served-by headers.
+func (c *call) deliver(t router.Target, out []byte) {
+	setServedHeaders(c.sink.Header(), t, c.res.Fallbacks)
+	c.sink.Answer(out)
 }
 
 // transportFailure classifies an error talking to the backend.

@@ -21,9 +21,9 @@ import (
 	"spass/shared/billing"
 	"spass/shared/identity"
 	"spass/shared/media"
+	"spass/shared/requestid"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
-	"spass/shared/web"
 )
 
 // ImageRequest is one image generation, from POST /v1/images/generations or the
@@ -106,7 +106,8 @@ func ParseImages(body []byte) (*ImageRequest, error) {
 // with the images capability; 501 capability_not_supported when none has it),
 // keeps every image in the image store (Service.Images must be an ImageSaver) and
 // bills one ledger row. h receives the rate-limit headers; it may be nil.
-func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req ImageRequest, h http.Header) (ImageResult, error) {
+func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req ImageRequest, opts Options, h http.Header) (ImageResult, error) {
+	ctx, id := requestid.Ensure(ctx)
 	saver, ok := s.Images.(ImageSaver)
 	if !ok {
 		return ImageResult{}, apierr.E(apierr.NotConfigured, "The image store is not available.", nil)
@@ -122,7 +123,7 @@ func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req 
 	if err != nil {
 		return ImageResult{Result: Result{Model: req.Model}}, err
 	}
-	res := ImageResult{Result: Result{Model: m.ID}}
+	res := ImageResult{Result: Result{RequestID: id, Model: m.ID}}
 	if req.N == 0 {
 		req.N = 1
 	}
@@ -149,7 +150,7 @@ func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req 
 		defer done(0)
 	}
 	start := time.Now()
-	served, err := s.Router.Do(ctx, m, []backend.Capability{backend.Images}, func(ctx context.Context, t router.Target, _ int) error {
+	served, err := s.Router.Do(ctx, m, []backend.Capability{backend.Images}, opts.Filter, func(ctx context.Context, t router.Target, _ int) error {
 		body, err := imageBody(req, t.Model)
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
@@ -169,7 +170,7 @@ func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req 
 	if err != nil {
 		status = apierr.From(err).Status()
 	}
-	s.billImages(ctx, p, req.SubCall, res.Result, status, time.Since(start))
+	s.billImages(ctx, p, &opts, req.SubCall, res.Result, status, time.Since(start))
 	return res, err
 }
 
@@ -264,11 +265,12 @@ func (s *Service) keepImages(ctx context.Context, p identity.Principal, saver Im
 // billImages writes the generation's ledger row, as call.finish does for chat: a
 // request of its own, or a sub-call of the chat request whose tool asked for it.
 // Image backends report no tokens, so the row carries the count of the call only.
-func (s *Service) billImages(ctx context.Context, p identity.Principal, sub bool, res Result, status int, latency time.Duration) {
+func (s *Service) billImages(ctx context.Context, p identity.Principal, opts *Options, sub bool, res Result, status int, latency time.Duration) {
 	if s.Billing == nil {
 		return
 	}
-	e := billing.Entry{Tenant: p.Tenant, User: p.User, RequestID: web.TraceFrom(ctx).ID(), Route: "images",
+	e := billing.Entry{Tenant: p.Tenant, User: p.User, RequestID: res.RequestID, Route: "images",
+		Surface: string(opts.surface()), Ref: opts.Ref,
 		Model: res.Model, Backend: res.Backend, Tier: res.Tier, Status: status, Latency: latency}
 	if sub {
 		var b [4]byte

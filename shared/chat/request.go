@@ -7,10 +7,10 @@ package chat
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
@@ -25,21 +25,25 @@ type Request struct {
 	// IncludeUsage is what the client asked for; the gateway always asks upstream.
 	IncludeUsage bool
 	Needs        []backend.Capability
-	// StackTools is the SPASS-Tools header: "none", a list of tool names, or empty.
-	StackTools string
 
 	deterministic bool                  // one choice, temperature 0 or a seed: see cacheable
+	streamSet     bool                  // the body has "stream"
+	streamNull    bool                  // ... and it is null
 	needs         [4]backend.Capability // Needs' storage
 }
 
 // chatFields are the top-level fields of a chat body the gateway reads.
 type chatFields struct {
 	model, messages, stream, streamOptions, tools, responseFormat gjson.Result
-	userID, temperature, seed, n                                  gjson.Result
+	userID, temperature, seed, n, toolChoice                      gjson.Result
+	// dup names a field the body holds twice, "" when none does.
+	dup string
 }
 
-// scanChat finds the fields in one pass over the top level (the first of duplicate
-// keys wins, as with gjson.Get), rather than one pass per field.
+// scanChat finds the fields in one pass over the top level, rather than one pass
+// per field. A field the gateway reads that appears twice is reported in dup: the
+// gateway would read the first, Python backends the last, and policy and billing
+// must see what the backend serves.
 func scanChat(body []byte) (f chatFields) {
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
 		var dst *gjson.Result
@@ -64,15 +68,34 @@ func scanChat(body []byte) (f chatFields) {
 			dst = &f.seed
 		case "n":
 			dst = &f.n
+		case "tool_choice":
+			dst = &f.toolChoice
 		default:
 			return true
 		}
-		if !dst.Exists() {
-			*dst = v
+		if dst.Exists() {
+			f.dup = k.Str
+			return false
 		}
+		*dst = v
 		return true
 	})
 	return f
+}
+
+// dupKey returns a key that appears twice in the object, or "".
+func dupKey(obj gjson.Result) string {
+	var seen []string
+	dup := ""
+	obj.ForEach(func(k, _ gjson.Result) bool {
+		if slices.Contains(seen, k.Str) {
+			dup = k.Str
+			return false
+		}
+		seen = append(seen, k.Str)
+		return true
+	})
+	return dup
 }
 
 // ParseChat validates a /v1/chat/completions body without re-encoding it.
@@ -81,6 +104,14 @@ func ParseChat(body []byte) (*Request, error) {
 		return nil, apierr.E(apierr.InvalidJSON, "", nil)
 	}
 	f := scanChat(body)
+	if f.dup == "" && f.streamOptions.IsObject() {
+		if d := dupKey(f.streamOptions); d != "" {
+			f.dup = "stream_options." + d
+		}
+	}
+	if f.dup != "" {
+		return nil, apierr.P(apierr.DuplicateKey, bounded(f.dup, 64), "")
+	}
 	if f.userID.Exists() {
 		return nil, apierr.P(apierr.UserIDInBody, "user_id", "")
 	}
@@ -98,6 +129,7 @@ func ParseChat(body []byte) (*Request, error) {
 		return nil, apierr.P(apierr.InvalidRequest, "stream", "stream must be a boolean.")
 	}
 	req.Stream = stream.Type == gjson.True
+	req.streamSet, req.streamNull = stream.Exists(), stream.Type == gjson.Null
 	req.IncludeUsage = f.streamOptions.Get("include_usage").Type == gjson.True
 	if f.tools.IsArray() && nonEmpty(f.tools) {
 		req.Needs = append(req.Needs, backend.Tools)
@@ -111,6 +143,14 @@ func ParseChat(body []byte) (*Request, error) {
 	req.deterministic = !(f.n.Exists() && f.n.Int() != 1) &&
 		((f.temperature.Exists() && f.temperature.Type == gjson.Number && f.temperature.Float() == 0) || f.seed.Type == gjson.Number)
 	return req, nil
+}
+
+// bounded cuts s to at most n bytes: messages never echo unbounded client input.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // nonEmpty reports whether an array has an element.
@@ -176,22 +216,4 @@ func hasImage(msgs gjson.Result) bool {
 		return !found
 	})
 	return found
-}
-
-// upstreamBody returns body with the fields the gateway must change for target
-// model up: the model id when the backend names it differently, and usage in streams.
-func upstreamBody(raw []byte, slug, up string, askUsage bool) ([]byte, error) {
-	var err error
-	b := raw
-	if up != slug {
-		if b, err = sjson.SetBytes(b, "model", up); err != nil {
-			return nil, err
-		}
-	}
-	if askUsage {
-		if b, err = sjson.SetBytes(b, "stream_options.include_usage", true); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
 }

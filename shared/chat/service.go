@@ -12,6 +12,7 @@ import (
 	"spass/shared/backend"
 	"spass/shared/billing"
 	"spass/shared/identity"
+	"spass/shared/requestid"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
 	"spass/shared/tools"
@@ -27,22 +28,48 @@ const (
 // Usage is the token accounting of one request, as the backend reported it.
 type Usage = billing.Tokens
 
-// Result describes how a request was served, for billing and metrics.
+// Result says what a request produced and how it was served: the assistant's
+// reply (Reply), the usage of every round together, and who served it.
 type Result struct {
+	// RequestID files the request's ledger rows; sub-calls get ids of their own.
+	RequestID string
 	Model     string
 	Backend   string
 	Tier      int
 	Fallbacks int
-	Usage     Usage
+	// Usage is the token accounting of every model round of the request.
+	Usage Usage
 	// Interrupted is set when a stream ended early (upstream cut or client gone).
 	Interrupted bool
 	// Estimated is set when usage was estimated because the backend never sent it.
 	Estimated bool
+	// Cached is set when the answer came from the response cache.
+	Cached bool
+
+	answer []byte     // a JSON answer as delivered
+	events transcript // a stream's events as delivered
 }
 
-// Biller writes a request's ledger row; it returns once the row is durable.
+// Reply returns the assistant message the receiver got: parsed from the JSON
+// answer, or assembled from the stream's events (every text delta, every tool
+// call the client saw).
+func (r *Result) Reply() Reply {
+	if r.answer != nil {
+		return replyOf(r.answer)
+	}
+	return r.events.reply()
+}
+
+// Biller writes a request's ledger row; it returns once the row is durable. Begin
+// journals a stream's start, so a stream cut by a crash is still billed (settled
+// as interrupted, estimated, on recovery); the request's Bill settles it.
 type Biller interface {
 	Bill(ctx context.Context, e billing.Entry) error
+}
+
+// Beginner is the optional part of a Biller that journals stream starts.
+type Beginner interface {
+	Begin(ctx context.Context, e billing.Entry) error
 }
 
 // Limiter admits requests against the tenant's and the user's rate limits. It sets
@@ -87,80 +114,88 @@ type Service struct {
 	Images  Images
 }
 
-// Complete serves a chat completion: it writes the answer (JSON or SSE) to w and
-// returns what happened. An error is returned only when nothing was written yet.
-// When the tenant allows stack tools, the tool loop runs them server-side.
-func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Request, w http.ResponseWriter) (Result, error) {
-	return s.serve(ctx, p, "chat", req.Model, "chat", int64(len(req.Raw)), w, cacheable(req),
+// Complete runs a chat completion through the pipeline (policy, rate limits, cache,
+// tool selection, routing with fallback, the tool loop, billing) and delivers the
+// answer to sink. An error is returned only when nothing was delivered yet; after
+// the first byte, failures reach the receiver in-band and the result says so.
+func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Request, opts Options, sink Sink) (Result, error) {
+	if len(opts.History) > 0 {
+		if err := req.prepend(opts.History); err != nil {
+			return Result{Model: req.Model}, err
+		}
+	}
+	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", fmt.Sprintf("The model %q does not read images; GET /v1/info lists the vision models.", req.Model))
 			}
 			if stack := s.stackTools(c, req); stack != nil {
-				return c.toolLoop(ctx, m, req, stack, w)
+				return c.toolLoop(ctx, m, req, stack)
 			}
-			return c.routed(ctx, m, req.Needs, w, func(ctx context.Context, t router.Target) error {
-				body, err := upstreamBody(req.Raw, req.Model, t.Model, req.Stream && !req.IncludeUsage)
+			return c.routed(ctx, m, req.Needs, func(ctx context.Context, t router.Target) error {
+				body, err := upstreamBody(req, t.Model)
 				if err != nil {
 					return apierr.E(apierr.Internal, "", err)
 				}
 				if req.Stream {
-					return c.stream(ctx, t, body, req.IncludeUsage, w)
+					return c.stream(ctx, t, body, req.IncludeUsage)
 				}
-				return c.buffered(ctx, t, "/chat/completions", body, w)
+				return c.buffered(ctx, t, "/chat/completions", body)
 			})
 		})
 }
 
-// Embed serves /v1/embeddings.
-func (s *Service) Embed(ctx context.Context, p identity.Principal, req *EmbeddingsRequest, w http.ResponseWriter) (Result, error) {
-	return s.serve(ctx, p, "embeddings", req.Model, "embedding", int64(len(req.Raw)), w, nil,
+// Embed runs an embeddings request through the same pipeline.
+func (s *Service) Embed(ctx context.Context, p identity.Principal, req *EmbeddingsRequest, opts Options, sink Sink) (Result, error) {
+	return s.serve(ctx, p, &opts, "embeddings", req.Model, "embedding", int64(len(req.Raw)), sink, nil,
 		func(ctx context.Context, c *call, m *router.Model) error {
-			return c.routed(ctx, m, []backend.Capability{backend.Embeddings}, w, func(ctx context.Context, t router.Target) error {
-				body, err := upstreamBody(req.Raw, req.Model, t.Model, false)
+			return c.routed(ctx, m, []backend.Capability{backend.Embeddings}, func(ctx context.Context, t router.Target) error {
+				body, err := upstreamModel(req.Raw, req.Model, t.Model)
 				if err != nil {
 					return apierr.E(apierr.Internal, "", err)
 				}
-				return c.buffered(ctx, t, "/embeddings", body, w)
+				return c.buffered(ctx, t, "/embeddings", body)
 			})
 		})
 }
 
 // serve is the pipeline every route shares: model lookup, tenant policy, rate
 // limits, the response cache, then run (one routed call or the tool loop), and
-// billing of a request that failed before anything was written.
-func (s *Service) serve(ctx context.Context, p identity.Principal, route, model, modelType string, size int64,
-	w http.ResponseWriter, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
+// billing of a request that failed before anything was delivered.
+func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options, route, model, modelType string, size int64,
+	sink Sink, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
+	ctx, id := requestid.Ensure(ctx)
 	m := s.Router.Model(model)
 	if m == nil || m.Type != modelType {
-		return Result{}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
+		return Result{RequestID: id}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
 	}
 	var eff *tenantcfg.Effective
 	if s.Settings != nil {
 		var err error
 		if eff, err = s.Settings.Effective(ctx, p.Tenant); err != nil {
-			return Result{Model: model}, err
+			return Result{RequestID: id, Model: model}, err
 		}
 		if !eff.ModelAllowed(model) {
-			return Result{Model: model}, apierr.P(apierr.ModelNotAllowed, "model", fmt.Sprintf("Your tenant may not use the model %q.", model))
+			return Result{RequestID: id, Model: model}, apierr.P(apierr.ModelNotAllowed, "model", fmt.Sprintf("Your tenant may not use the model %q.", model))
 		}
 	}
-	c := &call{s: s, ctx: ctx, p: p, eff: eff, route: route, start: time.Now(), res: Result{Model: model}, promptBytes: size}
+	c := &call{s: s, ctx: ctx, p: p, eff: eff, opts: opts, sink: sink, route: route, start: time.Now(),
+		res: Result{RequestID: id, Model: model}, promptBytes: size}
 	if s.Limiter != nil && eff != nil {
-		done, err := s.Limiter.Admit(ctx, p, eff, w.Header())
+		done, err := s.Limiter.Admit(ctx, p, eff, sink.Header())
 		if err != nil {
 			return c.res, err
 		}
-		// Counted after the answer was written: the client already has its bytes.
+		// Counted after the answer was delivered, every round of a tool loop included.
 		defer func() { done(c.res.Usage.Prompt + c.res.Usage.Completion) }()
 	}
 	if raw != nil && s.Cache != nil && eff != nil && eff.Bool(tenantcfg.CacheEnabled) {
 		c.cacheKey = cacheKey(p.Tenant, raw)
 		c.cacheTTL = time.Duration(eff.Int(tenantcfg.CacheTTL)) * time.Second
 		if body, ok := s.Cache.Get(ctx, c.cacheKey); ok {
-			return c.res, c.fromCache(body, w)
+			return c.res, c.fromCache(body)
 		}
-		w.Header()[HeaderCache] = []string{"miss"}
+		sink.Header()[HeaderCache] = []string{"miss"}
 	}
 	err := run(ctx, c, m)
 	if err != nil {
@@ -170,14 +205,14 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, route, model,
 }
 
 // routed sends one upstream exchange along the model's tier chain.
-func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capability, w http.ResponseWriter,
+func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capability,
 	try func(context.Context, router.Target) error) error {
-	served, err := c.s.Router.Do(ctx, m, needs, func(ctx context.Context, t router.Target, fallbacks int) error {
+	served, err := c.s.Router.Do(ctx, m, needs, c.opts.Filter, func(ctx context.Context, t router.Target, fallbacks int) error {
 		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks
 		return try(ctx, t)
 	})
 	c.res.Fallbacks = served.Fallbacks
-	setFallbackHeader(w, served.Fallbacks)
+	setFallbackHeader(c.sink.Header(), served.Fallbacks)
 	if err != nil && served.Target.Backend == nil {
 		c.res.Backend, c.res.Tier = "", 0
 	}
@@ -190,22 +225,21 @@ func modelNotFound(id string) error {
 
 // setServedHeaders says which backend and tier served the request. Header values
 // the gateway sends on every answer are built once (see headerValues).
-func (s *Service) setServedHeaders(w http.ResponseWriter, t router.Target, fallbacks int) {
-	h := w.Header()
+func setServedHeaders(h http.Header, t router.Target, fallbacks int) {
 	h[HeaderBackend] = []string{t.Backend.Name}
 	if t.Tier >= 0 && t.Tier < len(tierValues) {
 		h[HeaderTier] = tierValues[t.Tier]
 	} else {
 		h[HeaderTier] = []string{"T" + strconv.Itoa(t.Tier)}
 	}
-	setFallbackHeader(w, fallbacks)
+	setFallbackHeader(h, fallbacks)
 }
 
-func setFallbackHeader(w http.ResponseWriter, n int) {
+func setFallbackHeader(h http.Header, n int) {
 	if n >= 0 && n < len(countValues) {
-		w.Header()[HeaderFallbacks] = countValues[n]
+		h[HeaderFallbacks] = countValues[n]
 	} else {
-		w.Header()[HeaderFallbacks] = []string{strconv.Itoa(n)}
+		h[HeaderFallbacks] = []string{strconv.Itoa(n)}
 	}
 }
 
@@ -213,7 +247,7 @@ func setFallbackHeader(w http.ResponseWriter, n int) {
 // later Header.Add copies rather than writing into them.
 var (
 	jsonContentType = headerValues("application/json")[0]
-	sseHeaders      = headerValues("text/event-stream", "no-cache", "no") // see commitSSE
+	sseHeaders      = headerValues("text/event-stream", "no-cache", "no") // see httpSink.Events
 	tierValues      = headerValues("T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8")
 	countValues     = headerValues("0", "1", "2", "3", "4", "5", "6", "7", "8")
 )

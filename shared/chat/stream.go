@@ -27,7 +27,7 @@ var (
 // stream relays an SSE answer event by event. Until the first event arrives any
 // failure falls back to the next tier; after it, failures end the stream with an
 // OpenAI-shaped error event carrying a catalog code.
-func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool, w http.ResponseWriter) error {
+func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsage bool) error {
 	rd, tm, done, err := c.openStream(ctx, t, body)
 	if err != nil {
 		return err
@@ -45,9 +45,9 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 	}
 	tm.reset()
 
-	out := c.commitSSE(w, t)
-	defer out.release()
-	rd.out = out // send what is buffered whenever the next read may wait
+	out := c.commit(t, false)
+	defer out.close()
+	rd.out = out.w // send what is buffered whenever the next read may wait
 	var last []byte
 	data := first
 	for {
@@ -107,82 +107,53 @@ func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*e
 	return rd, tm, done, nil
 }
 
-// commitSSE sends the stream's headers (from here on the client has the answer's
-// first byte) and returns the writer of its events.
-func (c *call) commitSSE(w http.ResponseWriter, t router.Target) *sseOut {
-	h := w.Header()
-	h["Content-Type"] = sseHeaders[0]
-	h["Cache-Control"] = sseHeaders[1]
-	h["X-Accel-Buffering"] = sseHeaders[2]
-	c.s.setServedHeaders(w, t, c.res.Fallbacks)
-	rc := http.NewResponseController(w)
-	rc.EnableFullDuplex() // keep the request body readable while we write (golang/go#40747)
-	w.WriteHeader(http.StatusOK)
-	out := sseWriters.Get().(*bufio.Writer)
-	out.Reset(w)
-	return &sseOut{w: out, rc: rc}
+// events is the receiver's committed stream as the core writes it: each event is
+// named by the gateway's model slug and recorded for Result.Reply. In a tool loop
+// every event also keeps the first event's id: later turns come from new upstream
+// completions, and SDK accumulators (openai-go) reject an id that changes.
+type events struct {
+	c      *call
+	w      EventWriter
+	sameID bool
+	id     string
 }
 
-// sseWriters recycles the 4 KB event buffers: a stream holds one for its life.
-var sseWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
-
-// eventSink is where a committed stream's events go.
-type eventSink interface {
-	relay(data []byte) error
-	flush() error
+// commit journals the stream's start, sets the served-by headers and commits the
+// sink's stream: from here on the receiver has the answer's first byte.
+func (c *call) commit(t router.Target, sameID bool) *events {
+	c.begin()
+	setServedHeaders(c.sink.Header(), t, c.res.Fallbacks)
+	return &events{c: c, w: c.sink.Events(), sameID: sameID}
 }
 
-// sseOut writes a committed event stream. write only buffers: a relay that flushed
-// every event paid one syscall per token, twice what a byte-copying proxy pays when
-// the backend's events arrive together. The buffer is flushed before anything that
-// may wait (a read from the backend that is not already buffered, billing, tools),
-// so an event is never held back while the gateway waits.
-type sseOut struct {
-	w   *bufio.Writer
-	rc  *http.ResponseController
-	err error // the first failed write or flush: the client left
-}
-
-// write buffers one event; it returns the error of an earlier flush.
-func (o *sseOut) write(data []byte) error {
-	if o.err != nil {
-		return o.err
-	}
-	o.w.Write(dataPrefix)
-	o.w.WriteByte(' ')
-	o.w.Write(data)
-	_, o.err = o.w.Write(eventEnd)
-	return o.err
-}
-
-// flush sends the buffered events to the client.
-func (o *sseOut) flush() error {
-	if o.err == nil && o.w.Buffered() > 0 {
-		if o.err = o.w.Flush(); o.err == nil {
-			o.err = o.rc.Flush()
+// write buffers one event; see EventWriter for when it is sent.
+func (e *events) write(d []byte) error {
+	d = e.c.withSlug(d)
+	if e.sameID {
+		if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
+			if e.id == "" {
+				e.id = id.Str
+			} else if id.Str != e.id {
+				d, _ = sjson.SetBytes(d, "id", e.id)
+			}
 		}
 	}
-	return o.err
+	e.c.res.events.add(d)
+	return e.w.Write(d)
 }
 
 // relay writes and flushes one event.
-func (o *sseOut) relay(data []byte) error {
-	o.write(data)
-	return o.flush()
+func (e *events) relay(d []byte) error {
+	e.write(d)
+	return e.w.Flush()
 }
 
-// release returns the buffer once the stream is over.
-func (o *sseOut) release() {
-	if o.w != nil {
-		o.w.Reset(nil)
-		sseWriters.Put(o.w)
-		o.w = nil
-	}
-}
+func (e *events) flush() error { return e.w.Flush() }
+func (e *events) close()       { e.w.Close() }
 
 // settle bills the request (see finish); events still buffered are sent first, so
 // the ledger write never holds back generated text.
-func (c *call) settle(out eventSink, status int) {
+func (c *call) settle(out *events, status int) {
 	if !c.billed && c.s.Billing != nil {
 		out.flush()
 	}
@@ -196,7 +167,8 @@ func (c *call) usage(data []byte, want bool) ([]byte, bool) {
 	if !u.IsObject() {
 		return data, false
 	}
-	c.res.Usage = parseUsage(u)
+	c.own = parseUsage(u)
+	c.res.Usage = c.own
 	if want {
 		return data, false
 	}
@@ -211,7 +183,7 @@ func (c *call) usage(data []byte, want bool) ([]byte, bool) {
 
 // afterEOF ends a stream whose upstream closed or failed. A stream that finished its
 // answer but omitted [DONE] is completed; anything else is reported as interrupted.
-func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, out eventSink) error {
+func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, out *events) error {
 	if ctx.Err() != nil { // the client left: bill what was generated
 		c.res.Interrupted = true
 		c.finish(apierr.Lookup(apierr.ClientClosed).Status)
@@ -230,7 +202,7 @@ func (c *call) afterEOF(ctx context.Context, tm *timer, err error, last []byte, 
 }
 
 // endWithError bills what was generated and ends the stream with an error event.
-func (c *call) endWithError(out eventSink, e *apierr.Error) error {
+func (c *call) endWithError(out *events, e *apierr.Error) error {
 	c.res.Interrupted = true
 	c.settle(out, e.Status())
 	out.relay(e.Body())
@@ -266,7 +238,7 @@ type eventReader struct {
 	bufs [2][]byte
 	i    int
 	// out, once set, is flushed before every read from the backend, which may wait.
-	out *sseOut
+	out EventWriter
 }
 
 // upstream is the eventReader as its bufio.Reader's source: the backend's body,
@@ -275,7 +247,7 @@ type upstream eventReader
 
 func (u *upstream) Read(p []byte) (int, error) {
 	if u.out != nil {
-		u.out.flush()
+		u.out.Flush()
 	}
 	return u.body.Read(p)
 }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,18 +11,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
-	"spass/shared/billing"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
 	"spass/shared/tools"
-	"spass/shared/web"
 )
 
 // HeaderTools lets a request choose the stack tools: "none", or a comma-separated
@@ -49,7 +47,8 @@ type loop struct {
 // The body is read only when some tool passes the tenant and role checks, and the
 // result is a shared selection: a chat without stack tools pays nearly nothing.
 func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
-	if s.Tools == nil || c.eff == nil || strings.EqualFold(req.StackTools, "none") {
+	pol := &c.opts.Tools
+	if s.Tools == nil || c.eff == nil || pol.None {
 		return nil
 	}
 	var buf [32]uint16
@@ -57,7 +56,7 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 	var callerNames gjson.Result
 	parsed := false
 	for i, t := range s.Tools.List() {
-		if !c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) || !t.Permits(c.p) || !wanted(req.StackTools, t.Name) {
+		if !c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) || !t.Permits(c.p) || pol.Names != nil && !slices.Contains(pol.Names, t.Name) {
 			continue
 		}
 		if !parsed {
@@ -78,21 +77,6 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 	return s.Tools.Select(picked)
 }
 
-// wanted applies the SPASS-Tools header, a comma-separated list of tool names;
-// a header that names no tool wants them all.
-func wanted(header, name string) bool {
-	some := false
-	for n := range strings.SplitSeq(header, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			if n == name {
-				return true
-			}
-			some = true
-		}
-	}
-	return !some
-}
-
 // hasName reports whether the array of names holds name.
 func hasName(names gjson.Result, name string) bool {
 	found := false
@@ -106,7 +90,7 @@ func hasName(names gjson.Result, name string) bool {
 // toolLoop runs model turns until one calls no stack tool, executing the stack tools
 // server-side in between. Every turn that ran tools is billed as a sub-call; the
 // final turn is the request's own ledger row.
-func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack *tools.Selection, w http.ResponseWriter) error {
+func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack *tools.Selection) error {
 	l := &loop{req: req, stack: stack}
 	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), stack.Definitions())
 	needs := req.Needs
@@ -114,12 +98,12 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 		needs = append(append([]backend.Capability(nil), needs...), backend.Tools)
 	}
 	if req.Stream {
-		return c.toolStream(ctx, m, l, needs, w)
+		return c.toolStream(ctx, m, l, needs)
 	}
 	for round := 1; ; round++ {
 		var out []byte
 		var served router.Target
-		err := c.routed(ctx, m, needs, w, func(ctx context.Context, t router.Target) error {
+		err := c.routed(ctx, m, needs, func(ctx context.Context, t router.Target) error {
 			body, err := l.body(t, false)
 			if err != nil {
 				return err
@@ -131,20 +115,23 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 		if err != nil {
 			return err
 		}
+		out = c.withSlug(out)
 		u := parseUsage(gjson.GetBytes(out, "usage"))
 		l.total = l.total.Plus(u)
+		c.res.Usage = l.total
 		msg := gjson.GetBytes(out, "choices.0.message")
 		calls := callsOf(msg.Get("tool_calls"))
 		stackCalls := l.stackCalls(calls)
 		if len(stackCalls) == 0 {
-			c.res.Usage = u
+			c.own = u
 			if round > 1 {
 				out = withUsage(out, "usage", l.total)
 			} else if c.cacheKey != "" { // no tool ran, so the answer depends on the body alone
 				c.s.Cache.Put(context.WithoutCancel(ctx), c.cacheKey, out, c.cacheTTL)
 			}
+			c.res.answer = out
 			c.finish(http.StatusOK)
-			c.writeJSON(w, served, out)
+			c.deliver(served, out)
 			return nil
 		}
 		if err := c.nextRound(ctx, l, round, u, msg.Get("content").Str, stackCalls); err != nil {
@@ -155,9 +142,9 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 
 // nextRound bills a tool round, checks the round limit and runs the stack tools.
 func (c *call) nextRound(ctx context.Context, l *loop, round int, u Usage, content string, calls []*toolCall) error {
-	if round > c.s.MaxRounds {
-		c.res.Usage = u
-		return apierr.E(apierr.ToolRoundLimit, fmt.Sprintf("The model still called server-side tools after %d rounds.", c.s.MaxRounds), nil)
+	if limit := cmp.Or(c.opts.Tools.MaxRounds, c.s.MaxRounds); round > limit {
+		c.own = u
+		return apierr.E(apierr.ToolRoundLimit, fmt.Sprintf("The model still called server-side tools after %d rounds.", limit), nil)
 	}
 	c.billRound(round, u)
 	l.extra = append(l.extra, assistantTurn(content, calls))
@@ -229,12 +216,14 @@ func (l *loop) messages() []byte {
 // returns the tool messages in call order. Failures become tool errors the model reads.
 func (c *call) runTools(ctx context.Context, calls []*toolCall) [][]byte {
 	out := make([][]byte, len(calls))
+	who := tools.Call{Principal: c.p, RequestID: c.res.RequestID, Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent, Session: c.opts.Session}
+	timeout := cmp.Or(c.opts.Tools.Timeout, c.s.ToolTimeout)
 	var wg sync.WaitGroup
 	for i, tc := range calls {
 		wg.Go(func() {
-			tctx, cancel := context.WithTimeout(ctx, c.s.ToolTimeout)
+			tctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			res, err := c.s.Tools.Run(tctx, c.p, tc.Name, json.RawMessage(tc.Args.String()))
+			res, err := c.s.Tools.Run(tctx, who, tc.Name, json.RawMessage(tc.Args.String()))
 			if err != nil {
 				res = map[string]any{"error": err}
 			}
@@ -251,10 +240,9 @@ func (c *call) billRound(round int, u Usage) {
 	if c.s.Billing == nil {
 		return
 	}
-	parent := web.TraceFrom(c.ctx).ID()
-	e := billing.Entry{Tenant: c.p.Tenant, User: c.p.User, RequestID: fmt.Sprintf("%s-r%d", parent, round), ParentRequestID: parent,
-		Route: "chat.tool_round", Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: u,
-		Status: http.StatusOK, Latency: time.Since(c.start)}
+	parent := c.res.RequestID
+	e := c.entry("chat.tool_round", u)
+	e.RequestID, e.ParentRequestID, e.Status = fmt.Sprintf("%s-r%d", parent, round), parent, http.StatusOK
 	if err := c.s.Billing.Bill(context.WithoutCancel(c.ctx), e); err != nil {
 		slog.Error("billing a tool round failed", "request_id", parent, "err", err)
 	}

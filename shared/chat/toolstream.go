@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
@@ -26,62 +25,29 @@ type round struct {
 	aborted    bool // the stream was ended in-band with an error event
 }
 
-// sse is the client's committed event stream, nil until the first event.
-type sse struct {
-	out *sseOut
-	id  string
-}
-
-// newSSE commits the stream. Every chunk is relayed under the first chunk's id:
-// later turns come from new upstream completions, and SDK accumulators (openai-go)
-// reject a chunk whose id changes mid-stream.
-func (c *call) newSSE(w http.ResponseWriter, t router.Target) *sse {
-	return &sse{out: c.commitSSE(w, t)}
-}
-
-// write buffers one event under the stream's id; see sseOut for when it is sent.
-func (s *sse) write(d []byte) error {
-	if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
-		if s.id == "" {
-			s.id = id.Str
-		} else if id.Str != s.id {
-			d, _ = sjson.SetBytes(d, "id", s.id)
-		}
-	}
-	return s.out.write(d)
-}
-
-// relay writes and flushes one event.
-func (s *sse) relay(d []byte) error {
-	s.write(d)
-	return s.out.flush()
-}
-
-func (s *sse) flush() error { return s.out.flush() }
-
 // toolStream is the tool loop for a client that asked for a stream: each turn is
 // streamed from the backend and the client's stream starts with the first event, so
 // time to first byte is that of a plain stream. Text is relayed live; tool-call
 // deltas and the finish chunk are held until the turn ends, so stack-tool turns stay
 // invisible and the client sees one normal OpenAI stream. A failure after the first
 // byte (the round limit included) ends the stream with an error event.
-func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs []backend.Capability, w http.ResponseWriter) error {
-	var out *sse
+func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs []backend.Capability) error {
+	var out *events
 	defer func() {
 		if out != nil {
-			out.out.release()
+			out.close()
 		}
 	}()
 	var served router.Target
 	for n := 1; ; n++ {
 		var r round
-		err := c.routed(ctx, m, needs, w, func(ctx context.Context, t router.Target) error {
+		err := c.routed(ctx, m, needs, func(ctx context.Context, t router.Target) error {
 			body, err := l.body(t, true)
 			if err != nil {
 				return err
 			}
 			served = t
-			return c.streamRound(ctx, t, body, l, &r, &out, w)
+			return c.streamRound(ctx, t, body, l, &r, &out)
 		})
 		if err != nil {
 			if errors.Is(err, context.Canceled) && out != nil { // the client left mid-answer
@@ -98,15 +64,16 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 			return nil
 		}
 		l.total = l.total.Plus(r.usage)
+		c.res.Usage = l.total
 		calls := make([]*toolCall, 0, len(r.order))
 		for _, i := range r.order {
 			calls = append(calls, r.calls[i])
 		}
 		stackCalls := l.stackCalls(calls)
 		if len(stackCalls) == 0 {
-			c.res.Usage = r.usage
+			c.own = r.usage
 			if out == nil {
-				out = c.newSSE(w, served)
+				out = c.commit(served, true)
 			}
 			for _, e := range r.held {
 				out.write(e)
@@ -132,7 +99,7 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 
 // streamRound reads one streamed turn. Before the client stream is committed any
 // failure falls back to the next tier; after it, failures end the stream in-band.
-func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l *loop, r *round, out **sse, w http.ResponseWriter) error {
+func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l *loop, r *round, out **events) error {
 	*r = round{calls: map[int]*toolCall{}}
 	rd, tm, done, err := c.openStream(ctx, t, body)
 	if err != nil {
@@ -164,11 +131,11 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			// Commit on the first healthy event, as a plain stream does: tool-call
 			// deltas stay held below, so a stack-tool turn remains invisible and the
 			// next turn continues this same stream.
-			*out = c.newSSE(w, t)
+			*out = c.commit(t, true)
 			answering = true
 		}
 		if *out != nil {
-			rd.out = (*out).out // flush before waiting on the backend
+			rd.out = (*out).w // flush before waiting on the backend
 		}
 		switch {
 		case f[5].Exists():
@@ -188,7 +155,7 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			r.content.WriteString(f[2].Str)
 			if !answering { // the turn is an answer: commit and show what was held
 				if *out == nil {
-					*out = c.newSSE(w, t)
+					*out = c.commit(t, true)
 				}
 				for _, e := range r.held {
 					(*out).write(e)

@@ -39,14 +39,14 @@ type Served struct {
 // *Failure to fall back, or any other error to stop.
 type Attempt func(ctx context.Context, t Target, fallbacks int) error
 
-// Do runs try over the model's chain in order, skipping targets that lack a needed
-// capability or whose breaker is open, and falls back on *Failure.
-func (r *Router) Do(ctx context.Context, m *Model, needs []backend.Capability, try Attempt) (Served, error) {
+// Do runs try over the model's chain in order, skipping targets the filter drops,
+// that lack a needed capability or whose breaker is open, and falls back on *Failure.
+func (r *Router) Do(ctx context.Context, m *Model, needs []backend.Capability, f Filter, try Attempt) (Served, error) {
 	var last *Failure
 	capable, fallbacks := 0, 0
 	all429 := true
 	for _, t := range m.Targets {
-		if !canAll(t.Backend, needs) {
+		if !canAll(t.Backend, needs) || !f.allows(t) {
 			continue
 		}
 		capable++
@@ -81,6 +81,10 @@ func (r *Router) Do(ctx context.Context, m *Model, needs []backend.Capability, t
 		}
 	}
 	if capable == 0 {
+		if !f.IsZero() {
+			return Served{Fallbacks: fallbacks}, apierr.E(apierr.CapabilityMissing,
+				"No backend serving "+m.ID+" matches the provider choice and supports "+capNames(needs)+".", nil)
+		}
 		return Served{Fallbacks: fallbacks}, apierr.E(apierr.CapabilityMissing,
 			"No backend serving "+m.ID+" supports "+capNames(needs)+".", nil)
 	}

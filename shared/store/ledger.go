@@ -14,6 +14,8 @@ type LedgerRow struct {
 	RequestID        string `db:"request_id"`
 	ParentRequestID  string `db:"parent_request_id"`
 	Route            string `db:"route"`
+	Surface          string `db:"surface"` // v1, c1, a1, batch
+	Ref              string `db:"ref"`     // the conversation, session or batch id
 	Model            string `db:"model"`
 	Backend          string `db:"backend"`
 	Tier             int    `db:"tier"`
@@ -28,9 +30,9 @@ type LedgerRow struct {
 	CreatedAt        int64  `db:"created_at"` // unix ms
 }
 
-const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, model, backend, tier,
+const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, surface, ref, model, backend, tier,
 	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, created_at)
-	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :model, :backend, :tier,
+	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :surface, :ref, :model, :backend, :tier,
 	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :created_at)`
 
 // InsertLedger writes rows in one transaction: a burst of requests costs one

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"spass/shared/identity"
 	"strconv"
 )
 
@@ -36,7 +35,7 @@ func Calculator() Tool {
 			"round(x) or round(x, digits), min(...), max(...). Constants: pi, e. No variables, no implicit multiplication (write 2*pi). " +
 			"Returns the result and the expression as it was parsed, fully parenthesised.",
 		Parameters: json.RawMessage(calculatorSchema),
-		Execute: func(_ context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(_ context.Context, _ Call, raw json.RawMessage) (any, error) {
 			var args struct {
 				Expression string `json:"expression"`
 			}

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"spass/shared/identity"
 	"strings"
 	"time"
 
@@ -50,7 +49,7 @@ func datetime(now func() time.Time) Tool {
 			"Use it whenever the answer depends on today's date, the current time, a weekday, or the time somewhere else. " +
 			"Returns the time in the requested format plus RFC 3339, unix seconds, weekday, UTC offset and zone abbreviation.",
 		Parameters: json.RawMessage(datetimeSchema),
-		Execute: func(_ context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(_ context.Context, _ Call, raw json.RawMessage) (any, error) {
 			var args struct {
 				Timezone string `json:"timezone"`
 				Format   string `json:"format"`

@@ -11,7 +11,7 @@ import (
 )
 
 // General returns the general stack tools in a stable order: datetime, calculator,
-// unit_convert, web_search, web_fetch, wikipedia, list_models, rag_query.
+// unit_convert, web_search, web_fetch, wikipedia, list_models.
 //
 // web_search and wikipedia are left out when their endpoint is not configured: a
 // model offered a tool that can only answer "not configured" calls it anyway and
@@ -34,7 +34,7 @@ func General(cfg config.Tools, client *http.Client, listModels func(context.Cont
 	if cfg.WikipediaURL != "" {
 		out = append(out, Wikipedia(cfg.WikipediaURL, client))
 	}
-	out = append(out, ListModels(listModels), RAGQuery())
+	out = append(out, ListModels(listModels))
 	for i := range out {
 		out[i] = withTimeout(out[i], cfg.Timeout.Duration)
 	}
@@ -47,7 +47,7 @@ func withTimeout(t Tool, d time.Duration) Tool {
 		return t
 	}
 	run := t.Execute
-	t.Execute = func(ctx context.Context, p identity.Principal, args json.RawMessage) (any, error) {
+	t.Execute = func(ctx context.Context, p Call, args json.RawMessage) (any, error) {
 		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
 		return run(ctx, p, args)

@@ -13,7 +13,7 @@ import (
 )
 
 // testPrincipal is an ordinary user of tenant acme.
-var testPrincipal = identity.Principal{Tenant: "acme", Role: identity.RoleUser, User: "u1"}
+var testPrincipal = Call{Principal: identity.Principal{Tenant: "acme", Role: identity.RoleUser, User: "u1"}}
 
 // execArgs runs tool through a registry, as the gateway does, so its schema applies.
 func execArgs(t *testing.T, tool Tool, args string) (any, error) {
@@ -63,7 +63,7 @@ func TestGeneral(t *testing.T) {
 		for _, tl := range allGeneral() {
 			got = append(got, tl.Name)
 		}
-		want := "datetime calculator unit_convert web_search web_fetch wikipedia list_models rag_query"
+		want := "datetime calculator unit_convert web_search web_fetch wikipedia list_models"
 		if strings.Join(got, " ") != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
@@ -73,7 +73,7 @@ func TestGeneral(t *testing.T) {
 		for _, tl := range General(config.Tools{}, nil, nil) {
 			got = append(got, tl.Name)
 		}
-		want := "datetime calculator unit_convert web_fetch list_models rag_query"
+		want := "datetime calculator unit_convert web_fetch list_models"
 		if strings.Join(got, " ") != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
@@ -127,7 +127,6 @@ func TestRegistryRejectsBadArguments(t *testing.T) {
 		"web_fetch":    {`{}`, `{"url": "example.com"}`, `{"url": "http://example.com/", "max_chars": 10}`, `{"url": "http://x/` + strings.Repeat("a", 2100) + `"}`},
 		"wikipedia":    {`{}`, `{"query": "go", "limit": 0}`, `{"query": "go", "limit": 6}`},
 		"list_models":  {`{"tenant": "other"}`},
-		"rag_query":    {`{"query": "x"}`, `{"index": "docs", "query": "x", "top_k": 0}`, `{"index": "../etc", "query": "x"}`},
 	}
 	for _, tl := range allGeneral() {
 		cases := append(bad[tl.Name], `{"unexpected": true}`, `[1, 2]`, `{"a":`)
@@ -135,7 +134,7 @@ func TestRegistryRejectsBadArguments(t *testing.T) {
 			t.Errorf("%s: no bad-argument cases", tl.Name)
 		}
 		called := false
-		tl.Execute = func(context.Context, identity.Principal, json.RawMessage) (any, error) {
+		tl.Execute = func(context.Context, Call, json.RawMessage) (any, error) {
 			called = true
 			return nil, nil
 		}

@@ -23,7 +23,7 @@ type ImageRef struct {
 // ImageGenerator generates n images for p and keeps them in the image store (the
 // gateway passes chat.Service.GenerateImages, billed as a sub-call). size may be
 // empty for the tenant's default.
-type ImageGenerator func(ctx context.Context, p identity.Principal, prompt, size string, n int) ([]ImageRef, error)
+type ImageGenerator func(ctx context.Context, p Call, prompt, size string, n int) ([]ImageRef, error)
 
 const imageGenSchema = `{
   "type": "object",
@@ -45,7 +45,7 @@ func ImageGen(gen ImageGenerator) Tool {
 			"the result gives each image's id and URL, which you can show to the user (as a Markdown image) or reference later.",
 		Parameters: json.RawMessage(imageGenSchema),
 		Roles:      []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			if gen == nil {
 				return nil, Errorf("not_configured", "image generation is not available on this gateway")
 			}

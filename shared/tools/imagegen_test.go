@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"spass/shared/apierr"
-	"spass/shared/identity"
 	"spass/shared/tools"
 )
 
@@ -23,12 +22,12 @@ func imageRegistry(t *testing.T, gen tools.ImageGenerator) *tools.Registry {
 
 func TestImageGenReturnsReferences(t *testing.T) {
 	type call struct {
-		p            identity.Principal
+		p            tools.Call
 		prompt, size string
 		n            int
 	}
 	var got []call
-	reg := imageRegistry(t, func(_ context.Context, p identity.Principal, prompt, size string, n int) ([]tools.ImageRef, error) {
+	reg := imageRegistry(t, func(_ context.Context, p tools.Call, prompt, size string, n int) ([]tools.ImageRef, error) {
 		got = append(got, call{p, prompt, size, n})
 		refs := make([]tools.ImageRef, n)
 		for i := range refs {
@@ -36,7 +35,7 @@ func TestImageGenReturnsReferences(t *testing.T) {
 		}
 		return refs, nil
 	})
-	out, err := reg.Run(context.Background(), alice, "image_gen", json.RawMessage(`{"prompt": "a red fox", "n": 2, "size": "512x512"}`))
+	out, err := reg.Run(context.Background(), tools.Call{Principal: alice}, "image_gen", json.RawMessage(`{"prompt": "a red fox", "n": 2, "size": "512x512"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +43,10 @@ func TestImageGenReturnsReferences(t *testing.T) {
 	if string(b) != `{"images":[{"id":"img_a","url":"/v1/images/img_a"},{"id":"img_b","url":"/v1/images/img_b"}]}` {
 		t.Fatalf("result %s", b)
 	}
-	if _, err := reg.Run(context.Background(), alice, "image_gen", json.RawMessage(`{"prompt": "a cat"}`)); err != nil {
+	if _, err := reg.Run(context.Background(), tools.Call{Principal: alice}, "image_gen", json.RawMessage(`{"prompt": "a cat"}`)); err != nil {
 		t.Fatal(err)
 	}
-	want := []call{{alice, "a red fox", "512x512", 2}, {alice, "a cat", "", 1}}
+	want := []call{{tools.Call{Principal: alice}, "a red fox", "512x512", 2}, {tools.Call{Principal: alice}, "a cat", "", 1}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("generator saw %+v, want %+v", got, want)
 	}
@@ -55,7 +54,7 @@ func TestImageGenReturnsReferences(t *testing.T) {
 
 func TestImageGenRefuses(t *testing.T) {
 	called := false
-	reg := imageRegistry(t, func(context.Context, identity.Principal, string, string, int) ([]tools.ImageRef, error) {
+	reg := imageRegistry(t, func(context.Context, tools.Call, string, string, int) ([]tools.ImageRef, error) {
 		called = true
 		return nil, nil
 	})
@@ -64,10 +63,10 @@ func TestImageGenRefuses(t *testing.T) {
 		`{"prompt": "x", "size": "big"}`, `{"prompt": "x", "response_format": "url"}`,
 		`{"prompt": "` + strings.Repeat("x", 4001) + `"}`,
 	} {
-		_, err := reg.Run(context.Background(), alice, "image_gen", json.RawMessage(args))
+		_, err := reg.Run(context.Background(), tools.Call{Principal: alice}, "image_gen", json.RawMessage(args))
 		wantToolError(t, err, "invalid_arguments")
 	}
-	_, err := reg.Run(context.Background(), readOnly, "image_gen", json.RawMessage(`{"prompt": "x"}`))
+	_, err := reg.Run(context.Background(), tools.Call{Principal: readOnly}, "image_gen", json.RawMessage(`{"prompt": "x"}`))
 	wantToolError(t, err, "not_permitted")
 	if called {
 		t.Fatal("the generator ran on refused arguments")
@@ -85,10 +84,10 @@ func TestImageGenReportsPipelineErrors(t *testing.T) {
 		{apierr.E(apierr.UpstreamUnavailable, "", errors.New("dial tcp: secret.internal:443 refused")), "image_failed", "No backend for this model is reachable"},
 		{errors.New("disk full at /var/lib/spass"), "tool_failed", "image_gen failed"},
 	} {
-		reg := imageRegistry(t, func(context.Context, identity.Principal, string, string, int) ([]tools.ImageRef, error) {
+		reg := imageRegistry(t, func(context.Context, tools.Call, string, string, int) ([]tools.ImageRef, error) {
 			return nil, c.err
 		})
-		_, err := reg.Run(context.Background(), alice, "image_gen", json.RawMessage(`{"prompt": "x"}`))
+		_, err := reg.Run(context.Background(), tools.Call{Principal: alice}, "image_gen", json.RawMessage(`{"prompt": "x"}`))
 		var te *tools.Error
 		if !errors.As(err, &te) || te.Code != c.code || !strings.Contains(te.Message, c.msg) || strings.Contains(te.Message, "secret") || strings.Contains(te.Message, "/var/lib") {
 			t.Errorf("%v: got %v, want %s containing %q and no cause", c.err, err, c.code, c.msg)

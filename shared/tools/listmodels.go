@@ -15,7 +15,7 @@ func ListModels(list func(ctx context.Context, p identity.Principal) (any, error
 		Description: "List the models available to this user through the gateway, with their capabilities. " +
 			"Use it when asked which models exist or which one can do something (vision, tools, images, embeddings).",
 		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {}}`),
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			if list == nil {
 				return nil, Errorf("not_configured", "the model list is not available on this gateway")
 			}
@@ -23,7 +23,7 @@ func ListModels(list func(ctx context.Context, p identity.Principal) (any, error
 			if err := decodeArgs(raw, &args); err != nil {
 				return nil, err
 			}
-			return list(ctx, p)
+			return list(ctx, p.Principal)
 		},
 	}
 }

@@ -17,7 +17,7 @@ func TestListModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seen != testPrincipal {
+	if seen != testPrincipal.Principal {
 		t.Errorf("list saw %+v, want the caller", seen)
 	}
 	if m := jsonOf(t, out)["models"].([]any); len(m) != 2 {

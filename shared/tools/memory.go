@@ -100,18 +100,24 @@ func memViewOf(e memory.Entry, content string) memView {
 }
 
 // memPlace resolves a tool's scope argument ("" means user) to a place p may use.
-func memPlace(p identity.Principal, scope string, write bool) (memory.Place, error) {
+func memPlace(p Call, scope string, write bool) (memory.Place, error) {
 	if scope == "" {
 		scope = memory.ScopeUser
 	}
 	if scope == memory.ScopeUser && p.User == "" {
 		return memory.Place{}, Errorf("no_user", "user memory needs an end user: the request has no SPASS-User-Id")
 	}
-	pl := memory.Place{Scope: scope}
-	if scope == memory.ScopeUser {
-		pl.Owner = p.User
+	if scope == memory.ScopeAgent && p.Agent == "" {
+		return memory.Place{}, Errorf("no_agent", "agent memory needs an agent: this call is not an agent turn")
 	}
-	read, canWrite := MemoryAccess(p, pl.Scope, pl.Owner)
+	pl := memory.Place{Scope: scope}
+	switch scope {
+	case memory.ScopeUser:
+		pl.Owner = p.User
+	case memory.ScopeAgent:
+		pl.Owner = p.Agent
+	}
+	read, canWrite := MemoryAccess(p.Principal, pl.Scope, pl.Owner)
 	if !read || write && !canWrite {
 		return memory.Place{}, Errorf("not_permitted", "your role may not change %s memory", scope)
 	}
@@ -119,12 +125,15 @@ func memPlace(p identity.Principal, scope string, write bool) (memory.Place, err
 }
 
 // readable are the places a search without a scope covers.
-func (m memTools) readable(p identity.Principal, scope string) ([]memory.Place, error) {
+func (m memTools) readable(p Call, scope string) ([]memory.Place, error) {
 	if scope != "" {
 		pl, err := memPlace(p, scope, false)
 		return []memory.Place{pl}, err
 	}
 	out := []memory.Place{{Scope: memory.ScopeTenant}}
+	if p.Agent != "" {
+		out = append(out, memory.Place{Scope: memory.ScopeAgent, Owner: p.Agent})
+	}
 	if p.User != "" {
 		out = append([]memory.Place{{Scope: memory.ScopeUser, Owner: p.User}}, out...)
 	}
@@ -144,7 +153,7 @@ func (m memTools) save() Tool {
   "tags": {"type": "array", "maxItems": 16, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
   ` + memScopeProp + `}}`),
 		Roles: []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			var a struct {
 				Content, Key, Scope string
 				Tags                []string
@@ -177,7 +186,7 @@ func (m memTools) recall() Tool {
   "query": {"type": "string", "minLength": 1, "maxLength": 500, "description": "Text to look for."},
   "limit": {"type": "integer", "minimum": 1, "maximum": 20, "description": "Most entries to return (default 5)."},
   ` + memScopeProp + `}}`),
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			var a struct {
 				Query, Scope string
 				Limit        int
@@ -209,7 +218,7 @@ func (m memTools) list() Tool {
 		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {
   "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Most entries to return (default 20)."},
   ` + memScopeProp + `}}`),
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			var a struct {
 				Scope string
 				Limit int
@@ -243,7 +252,7 @@ func (m memTools) remove() Tool {
   "key": {"type": "string", "minLength": 1, "maxLength": 128},
   ` + memScopeProp + `}}`),
 		Roles: []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser},
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			var a struct{ ID, Key, Scope string }
 			if err := decodeArgs(raw, &a); err != nil {
 				return nil, err
@@ -254,7 +263,7 @@ func (m memTools) remove() Tool {
 			if a.ID != "" {
 				e, ok, err = m.st.GetMemory(ctx, p.Tenant, a.ID)
 				if ok { // another user's entry reads as missing, as over HTTP
-					ok, _ = MemoryAccess(p, e.Scope, e.Owner)
+					ok, _ = MemoryAccess(p.Principal, e.Scope, e.Owner)
 				}
 			} else {
 				pl, perr := memPlace(p, a.Scope, false)
@@ -273,7 +282,7 @@ func (m memTools) remove() Tool {
 			if !ok {
 				return nil, Errorf("not_found", "no memory entry %s", cmp.Or(a.ID, a.Key))
 			}
-			if _, write := MemoryAccess(p, e.Scope, e.Owner); !write {
+			if _, write := MemoryAccess(p.Principal, e.Scope, e.Owner); !write {
 				return nil, Errorf("not_permitted", "your role may not change %s memory", e.Scope)
 			}
 			if _, err := m.st.DeleteMemory(ctx, p.Tenant, e.ID); err != nil {
@@ -290,7 +299,7 @@ func (m memTools) describe() Tool {
 		Description: "Describe the memory scopes available here: whether you may read and write each, " +
 			"how many entries it holds and its most recent keys. Call it before saving or recalling when unsure what is remembered.",
 		Parameters: json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {}}`),
-		Execute: func(ctx context.Context, p identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, p Call, raw json.RawMessage) (any, error) {
 			if err := decodeArgs(raw, &struct{}{}); err != nil {
 				return nil, err
 			}
@@ -308,7 +317,7 @@ func (m memTools) describe() Tool {
 			}
 			out := []scopeView{}
 			for _, s := range sums {
-				read, write := MemoryAccess(p, s.Scope, s.Owner)
+				read, write := MemoryAccess(p.Principal, s.Scope, s.Owner)
 				out = append(out, scopeView{Scope: s.Scope, Readable: read, Writable: write, Count: s.Count, Keys: append([]string{}, s.Keys...)})
 			}
 			note := "user: private to the current user; tenant: shared by everyone in the organisation."

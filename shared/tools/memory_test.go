@@ -42,7 +42,7 @@ var (
 // run calls a tool and returns its result as generic JSON.
 func run(t *testing.T, reg *tools.Registry, p identity.Principal, name, args string) (map[string]any, error) {
 	t.Helper()
-	out, err := reg.Run(context.Background(), p, name, json.RawMessage(args))
+	out, err := reg.Run(context.Background(), tools.Call{Principal: p}, name, json.RawMessage(args))
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"spass/shared/identity"
 	"strings"
 	"testing"
 )
@@ -12,7 +11,7 @@ func TestSelect(t *testing.T) {
 	r := NewRegistry()
 	for _, name := range []string{"zeta", "alpha", "mid"} {
 		err := r.Add(Tool{Name: name, Parameters: json.RawMessage(`{"type":"object"}`),
-			Execute: func(context.Context, identity.Principal, json.RawMessage) (any, error) { return nil, nil }})
+			Execute: func(context.Context, Call, json.RawMessage) (any, error) { return nil, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,18 @@ import (
 	"golang.org/x/text/message"
 )
 
+// Call is who runs a tool and for what: the principal, the request it belongs to,
+// and the agent and session when an agent turn calls it, so memory and RAG tools
+// can scope what they read and write to that agent.
+type Call struct {
+	identity.Principal
+	RequestID string
+	Surface   string // v1, c1, a1, batch
+	Ref       string // the conversation, session or batch id, for sub-call ledger rows
+	Agent     string
+	Session   string
+}
+
 // Tool is one server-side tool.
 type Tool struct {
 	Name        string
@@ -31,7 +43,7 @@ type Tool struct {
 	Roles []string
 	// Execute runs the tool on validated arguments and returns a JSON-encodable
 	// result. Return *Error for failures the model should see and may fix.
-	Execute func(ctx context.Context, p identity.Principal, args json.RawMessage) (any, error)
+	Execute func(ctx context.Context, p Call, args json.RawMessage) (any, error)
 
 	schema *jsonschema.Schema
 	def    json.RawMessage
@@ -115,12 +127,12 @@ func (t *Tool) Permits(p identity.Principal) bool {
 }
 
 // Run validates args and executes the named tool. The error is always an *Error.
-func (r *Registry) Run(ctx context.Context, p identity.Principal, name string, args json.RawMessage) (any, error) {
+func (r *Registry) Run(ctx context.Context, p Call, name string, args json.RawMessage) (any, error) {
 	t, ok := r.tools[name]
 	if !ok {
 		return nil, Errorf("unknown_tool", "no tool named %q", name)
 	}
-	if !t.Permits(p) {
+	if !t.Permits(p.Principal) {
 		return nil, Errorf("not_permitted", "your role may not run %s", name)
 	}
 	if len(bytes.TrimSpace(args)) == 0 {

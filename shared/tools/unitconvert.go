@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
-	"spass/shared/identity"
 	"strconv"
 	"strings"
 )
@@ -239,7 +238,7 @@ func UnitConvert() Tool {
 			"bit, B, kB (1000 B), KiB (1024 B), MB, MiB, Mbit; Pa, kPa, bar, atm, psi, mmHg; J, kJ, cal, kcal, Wh, kWh, eV, BTU. " +
 			"Symbols are case-sensitive where case matters (Mb is megabit, MB megabyte). An unknown unit's error lists the valid ones.",
 		Parameters: json.RawMessage(unitConvertSchema),
-		Execute: func(_ context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(_ context.Context, _ Call, raw json.RawMessage) (any, error) {
 			var args struct {
 				Value float64 `json:"value"`
 				From  string  `json:"from"`

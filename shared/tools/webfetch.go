@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"spass/shared/identity"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -71,7 +70,7 @@ func WebFetch(cfg FetchConfig) Tool {
 			"Use it to read a page found with web_search or given by the user. Only public http and https addresses are reachable; " +
 			"long pages come back cut, with truncated set to true. Text formats only (HTML, plain text, JSON, XML), not PDFs or images.",
 		Parameters: json.RawMessage(webFetchSchema),
-		Execute: func(ctx context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, _ Call, raw json.RawMessage) (any, error) {
 			var args struct {
 				URL      string `json:"url"`
 				MaxChars int    `json:"max_chars"`

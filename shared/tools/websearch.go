@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"spass/shared/identity"
 	"strings"
 )
 
@@ -47,7 +46,7 @@ func WebSearch(endpoint string, client *http.Client) Tool {
 		Description: "Search the web and get a list of results (title, url, snippet). Use it for recent events, facts you are unsure of, " +
 			"or anything after your training data. Snippets are short: fetch a promising url with web_fetch to read the page.",
 		Parameters: json.RawMessage(webSearchSchema),
-		Execute: func(ctx context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, _ Call, raw json.RawMessage) (any, error) {
 			if endpoint == "" {
 				return nil, Errorf("not_configured", "web search is not configured on this gateway")
 			}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"spass/shared/identity"
 	"strconv"
 	"strings"
 )
@@ -44,7 +43,7 @@ func Wikipedia(apiBase string, client *http.Client) Tool {
 		Description: "Look something up in Wikipedia: searches articles and returns the title, url and plain-text introduction of the best matches. " +
 			"Good for definitions, people, places, history and background facts.",
 		Parameters: json.RawMessage(wikipediaSchema),
-		Execute: func(ctx context.Context, _ identity.Principal, raw json.RawMessage) (any, error) {
+		Execute: func(ctx context.Context, _ Call, raw json.RawMessage) (any, error) {
 			if apiBase == "" {
 				return nil, Errorf("not_configured", "wikipedia is not configured on this gateway")
 			}

@@ -1,0 +1,75 @@
+package chat
+
+import (
+	"strings"
+	"time"
+
+	"spass/shared/router"
+)
+
+// Surface names the API a request came in through; the ledger files every row
+// under one, so usage can be told apart per surface.
+type Surface string
+
+// The surfaces that call the core.
+const (
+	SurfaceV1    Surface = "v1"    // /v1, the OpenAI-compatible API
+	SurfaceC1    Surface = "c1"    // /c1 conversations
+	SurfaceA1    Surface = "a1"    // /a1 agent turns
+	SurfaceBatch Surface = "batch" // batch lines run by the queue workers
+)
+
+// Options are what the calling surface decides about one request; the zero value
+// is /v1's behaviour.
+type Options struct {
+	// Surface files the ledger rows; "" means v1.
+	Surface Surface
+	// Ref is the conversation, session or batch id the ledger rows belong to.
+	Ref string
+	// Agent and Session identify an agent turn for the tools it runs.
+	Agent, Session string
+	// History goes before the request's messages (stored turns of a conversation).
+	History []Message
+	// Tools chooses the stack tools the model is offered.
+	Tools ToolPolicy
+	// Filter narrows the model's tier chain (tiers, local or cloud backends).
+	Filter router.Filter
+}
+
+// ToolPolicy says which stack tools a request is offered and how the loop runs.
+// Whatever it names, a tool is offered only when the tenant's allowlist and the
+// caller's role permit it.
+type ToolPolicy struct {
+	// None offers no stack tool.
+	None bool
+	// Names offers only these tools (an agent's list, the SPASS-Tools header);
+	// nil offers every tool the tenant allows.
+	Names []string
+	// MaxRounds bounds the tool loop; 0 means the service's bound.
+	MaxRounds int
+	// Timeout bounds one tool execution; 0 means the service's bound.
+	Timeout time.Duration
+}
+
+// ToolsHeader reads the SPASS-Tools header: "none", a comma-separated list of
+// tool names, or empty (every tool the tenant allows).
+func ToolsHeader(h string) ToolPolicy {
+	if strings.EqualFold(strings.TrimSpace(h), "none") {
+		return ToolPolicy{None: true}
+	}
+	var names []string
+	for n := range strings.SplitSeq(h, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return ToolPolicy{Names: names}
+}
+
+// surface returns o's surface, v1 by default.
+func (o *Options) surface() Surface {
+	if o.Surface == "" {
+		return SurfaceV1
+	}
+	return o.Surface
+}
