@@ -14,6 +14,12 @@ import (
 // startWithTools runs the default gateway with one stack tool, add, that sums a and b.
 func startWithTools(t *testing.T) *gatewaytest.Env {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	withAdd(t, env)
+	return env
+}
+
+// withAdd gives env's gateway one stack tool, add.
+func withAdd(t *testing.T, env *gatewaytest.Env) {
 	reg := tools.NewRegistry()
 	err := reg.Add(tools.Tool{
 		Name: "add", Description: "Adds two numbers.",
@@ -28,7 +34,6 @@ func startWithTools(t *testing.T) *gatewaytest.Env {
 		t.Fatal(err)
 	}
 	env.App.Chat.Tools, env.App.Chat.MaxRounds, env.App.Chat.ToolTimeout = reg, 3, 5*time.Second
-	return env
 }
 
 const weatherTool = `{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}`
