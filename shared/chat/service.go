@@ -132,7 +132,7 @@ func (s *Service) Embed(ctx context.Context, p identity.Principal, req *Embeddin
 func (s *Service) serve(ctx context.Context, p identity.Principal, route, model, modelType string, size int64,
 	w http.ResponseWriter, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
 	m := s.Router.Model(model)
-	if m == nil || m.Type != modelType {
+	if m == nil || !m.Serves(modelType) {
 		return Result{}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
 	}
 	var eff *tenantcfg.Effective
