@@ -63,8 +63,11 @@ func getModel(a *app.App) web.HandlerFunc {
 
 // modelInfo describes what a model can do, so clients pick one that fits.
 type modelInfo struct {
-	ID            string     `json:"id"`
-	Type          string     `json:"type"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Types are the routes the model serves, Type first: a model the quick start
+	// only named serves chat and embeddings, as its backend decides.
+	Types         []string   `json:"types"`
 	Modalities    modalities `json:"modalities"`
 	Tools         bool       `json:"tools"`
 	JSONMode      bool       `json:"json_mode"`
@@ -108,7 +111,7 @@ func info(a *app.App) web.HandlerFunc {
 }
 
 func describe(a *app.App, m *router.Model) modelInfo {
-	mi := modelInfo{ID: m.ID, Type: m.Type, ContextWindow: m.ContextWindow, Tiers: []tierInfo{}}
+	mi := modelInfo{ID: m.ID, Type: m.Type, Types: m.Types(), ContextWindow: m.ContextWindow, Tiers: []tierInfo{}}
 	offers := func(c backend.Capability) bool {
 		for _, t := range m.Targets {
 			if t.Backend.Can(c) {
@@ -118,18 +121,24 @@ func describe(a *app.App, m *router.Model) modelInfo {
 		return false
 	}
 	mi.Modalities.Input = []string{"text"}
-	switch m.Type {
-	case "chat":
-		mi.Modalities.Output = []string{"text"}
-		if m.Vision && offers(backend.Vision) {
-			mi.Modalities.Input = append(mi.Modalities.Input, "image")
+	mi.Modalities.Output = []string{}
+	for _, kind := range mi.Types {
+		switch kind {
+		case "chat":
+			mi.Modalities.Output = append(mi.Modalities.Output, "text")
+			if m.Vision && offers(backend.Vision) {
+				mi.Modalities.Input = append(mi.Modalities.Input, "image")
+			}
+			// Ollama says which models call tools; other kinds leave it to the backend.
+			said := m.Details != nil && len(m.Details.Capabilities) > 0
+			mi.Tools = offers(backend.Tools) && (!said || m.Details.Has("tools"))
+			mi.JSONMode = offers(backend.JSONMode)
+		case "embedding":
+			mi.Modalities.Output = append(mi.Modalities.Output, "embedding")
+			mi.Embeddings = offers(backend.Embeddings)
+		case "image":
+			mi.Modalities.Output = append(mi.Modalities.Output, "image")
 		}
-		mi.Tools, mi.JSONMode = offers(backend.Tools), offers(backend.JSONMode)
-	case "embedding":
-		mi.Modalities.Output = []string{"embedding"}
-		mi.Embeddings = offers(backend.Embeddings)
-	case "image":
-		mi.Modalities.Output = []string{"image"}
 	}
 	for _, t := range m.Targets {
 		mi.Tiers = append(mi.Tiers, tierInfo{

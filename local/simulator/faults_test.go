@@ -106,7 +106,7 @@ func TestFaultCutStream(t *testing.T) {
 
 func TestHealthFaults(t *testing.T) {
 	sim, ts := start(t, Options{APIKey: "secret"})
-	paths := []string{"/", "/health", "/healthz", "/readyz", "/api/tags", "/api/version"}
+	paths := []string{"/", "/health", "/healthz", "/readyz", "/api/version"}
 	for _, f := range []Fault{FaultNone, Fault429, FaultHang, FaultCut} {
 		sim.SetFault(f)
 		for _, p := range paths {
@@ -117,7 +117,7 @@ func TestHealthFaults(t *testing.T) {
 	}
 
 	sim.SetFault(Fault500)
-	for _, p := range append(paths, "/v1/models") {
+	for _, p := range append(paths, "/v1/models", "/api/tags") {
 		resp := get(t, ts, p)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusInternalServerError {
@@ -126,7 +126,7 @@ func TestHealthFaults(t *testing.T) {
 	}
 
 	sim.SetFault(FaultDown)
-	for _, p := range append(paths, "/v1/models") {
+	for _, p := range append(paths, "/v1/models", "/api/tags") {
 		if resp, err := ts.Client().Get(ts.URL + p); err == nil {
 			resp.Body.Close()
 			t.Errorf("down: GET %s = %d, want a transport error", p, resp.StatusCode)

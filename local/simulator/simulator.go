@@ -45,6 +45,9 @@ type Options struct {
 	// on the /v1 routes. Health and /sim control routes stay open, as they
 	// are on the real backends.
 	APIKey string
+	// Ollama describes served models on Ollama's /api/show, by model id; a
+	// model without an entry is described by its name (see OllamaModel).
+	Ollama map[string]OllamaModel
 }
 
 // Server is the simulator. It implements http.Handler and is safe for
@@ -97,10 +100,12 @@ func (s *Server) routes() *http.ServeMux {
 	// Health endpoints of vLLM, TGI, SGLang, llama.cpp, LocalAI and Ollama,
 	// so the gateway's probes work whichever backend type it is configured
 	// as.
-	for _, p := range []string{"/{$}", "/health", "/healthz", "/readyz", "/api/tags", "/api/version"} {
+	for _, p := range []string{"/{$}", "/health", "/healthz", "/readyz", "/api/version"} {
 		mux.HandleFunc("GET "+p, s.handleHealth)
 	}
 	mux.HandleFunc("GET /v1/models", s.handleModels)
+	mux.HandleFunc("GET /api/tags", s.handleOllamaTags)
+	mux.HandleFunc("POST /api/show", s.handleOllamaShow)
 
 	mux.Handle("POST /v1/chat/completions", s.inference(s.handleChat))
 	mux.Handle("POST /v1/embeddings", s.inference(s.handleEmbeddings))

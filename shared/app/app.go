@@ -56,7 +56,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	rt, err := router.New(cfg, backend.NewHTTPClient())
+	rt, err := router.Discover(ctx, cfg, backend.NewHTTPClient())
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,13 @@ type Profile struct {
 	AuthHeader, AuthScheme string
 	// Cloud marks hosted providers (the last tiers).
 	Cloud bool
+	// ListPath lists the backend's models (GET, relative to the base URL without
+	// the API prefix); empty means the OpenAI-compatible APIPrefix + "/models".
+	ListPath string
+	// ShowPath describes one model (POST {"model": id}) where the kind says more
+	// than OpenAI's model list does: Ollama's /api/show tells capabilities and
+	// the context window. Empty when the kind has no such route.
+	ShowPath string
 }
 
 func caps(cs ...Capability) map[Capability]bool {
@@ -42,7 +49,7 @@ func caps(cs ...Capability) map[Capability]bool {
 // generate images.
 var profiles = map[string]Profile{
 	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
-	"ollama":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/api/version"},
+	"ollama":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/api/version", ListPath: "/api/tags", ShowPath: "/api/show"},
 	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
 	"tgi":          {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/health"},
 	"sglang":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
@@ -65,6 +72,9 @@ func ProfileOf(kind string) (Profile, bool) {
 	}
 	if p.AuthHeader == "" {
 		p.AuthHeader, p.AuthScheme = "Authorization", "Bearer "
+	}
+	if p.ListPath == "" {
+		p.ListPath = p.APIPrefix + "/models"
 	}
 	return p, true
 }

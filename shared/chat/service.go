@@ -166,7 +166,7 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 	sink Sink, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
 	ctx, id := requestid.Ensure(ctx)
 	m := s.Router.Model(model)
-	if m == nil || m.Type != modelType {
+	if m == nil || !m.Serves(modelType) {
 		return Result{RequestID: id}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
 	}
 	var eff *tenantcfg.Effective

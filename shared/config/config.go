@@ -47,6 +47,9 @@ type Backend struct {
 	// Tier labels the backend's place in the hierarchy (1 = local GPU ... 4 = cloud).
 	// Zero means "its position in each model's chain".
 	Tier int `yaml:"tier"`
+	// ServeListed is set for the quick-start backend when MODEL_NAME is empty: the
+	// gateway serves every model the backend lists at startup.
+	ServeListed bool `yaml:"-"`
 }
 
 // Model is a model slug clients ask for, and the chain of backends that serve it.
@@ -57,6 +60,23 @@ type Model struct {
 	ContextWindow int      `yaml:"context_window"`
 	Chain         []Target `yaml:"chain"`
 	Pricing       Pricing  `yaml:"pricing"`
+
+	// Kinds are what a model without a configured type serves ("chat",
+	// "embedding"), until its backend says otherwise at startup; Type is then the
+	// first of them. Nil for a model with a type, which serves that type alone.
+	Kinds []string `yaml:"-"`
+	// Assumed marks a model the config knows only by its id (MODEL_NAME, or a
+	// backend's list): its Kinds and Vision are guesses the backend's word replaces.
+	Assumed bool `yaml:"-"`
+}
+
+// QuickStartModel is a model named by MODEL_NAME (or listed by the quick-start
+// backend) and served by backend. Nothing pins it to a type: like any
+// OpenAI-compatible server, the backend decides whether it chats or embeds, so
+// both routes reach it, and it may read images unless the backend says it cannot.
+func QuickStartModel(id, backend string) Model {
+	return Model{ID: id, Type: "chat", Kinds: []string{"chat", "embedding"}, Vision: true, Assumed: true,
+		Chain: []Target{{Backend: backend}}}
 }
 
 // Pricing is a model's price in USD per million tokens.
@@ -182,8 +202,9 @@ func (c *Config) applyDefaults() {
 		r.HealthTTL.Duration = 5 * time.Second
 	}
 	for i := range c.Models {
-		if c.Models[i].Type == "" {
-			c.Models[i].Type = "chat"
+		if m := &c.Models[i]; m.Type == "" {
+			// Chat unless the backend says otherwise (router discovery).
+			m.Type, m.Kinds = "chat", []string{"chat"}
 		}
 	}
 }

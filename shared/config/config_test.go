@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,13 @@ func TestQuickStartEnv(t *testing.T) {
 	}
 	if len(c.Models) != 2 || c.Models[1].ID != "qwen" {
 		t.Fatalf("models %+v", c.Models)
+	}
+	// Named models are not pinned to chat: the backend decides what they serve.
+	if m := c.Models[0]; m.Type != "chat" || !slices.Equal(m.Kinds, []string{"chat", "embedding"}) || !m.Assumed || !m.Vision {
+		t.Errorf("quick-start model %+v, want chat and embedding, assumed, vision", m)
+	}
+	if c.Backends[0].ServeListed {
+		t.Error("with MODEL_NAME the backend's list must not add models")
 	}
 	if toks := c.Tenants[config.DefaultTenant].Tokens; len(toks) != 2 || toks[1].Plain != "k2" {
 		t.Fatalf("tokens %+v", toks)
@@ -91,6 +99,43 @@ routing:
 	}
 }
 
+func TestModelKinds(t *testing.T) {
+	path := writeFile(t, `
+backends: [{name: a, kind: ollama, base_url: 'http://127.0.0.1:11434'}]
+models:
+  - {id: untyped, chain: [{backend: a}]}
+  - {id: chat, type: chat, chain: [{backend: a}]}
+  - {id: embed, type: embedding, chain: [{backend: a}]}
+`)
+	c, err := config.Load(env(map[string]string{"SPASS_CONFIG": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id, typ string
+		kinds   []string
+	}{
+		{"untyped", "chat", []string{"chat"}}, // chat until the backend says otherwise
+		{"chat", "chat", nil},                 // a configured type is kept
+		{"embed", "embedding", nil},
+	}
+	for i, tt := range tests {
+		if m := c.Models[i]; m.ID != tt.id || m.Type != tt.typ || !slices.Equal(m.Kinds, tt.kinds) || m.Assumed {
+			t.Errorf("got %+v, want %s: type %s kinds %v", m, tt.id, tt.typ, tt.kinds)
+		}
+	}
+}
+
+func TestQuickStartWithoutModelNameServesTheListedModels(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"BACKEND_KIND": "ollama", "BACKEND_BASE_URL": "http://127.0.0.1:11434"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Models) != 0 || len(c.Backends) != 1 || !c.Backends[0].ServeListed || c.Embedded {
+		t.Fatalf("backends %+v models %+v", c.Backends, c.Models)
+	}
+}
+
 func TestInvalidConfigNamesTheKey(t *testing.T) {
 	cases := map[string]struct{ yaml, want string }{
 		"unknown key":     {"listen: x\nbogus: 1\n", "bogus"},
@@ -109,9 +154,6 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 				t.Fatalf("err = %v, want it to name %q", err, tc.want)
 			}
 		})
-	}
-	if _, err := config.Load(env(map[string]string{"BACKEND_KIND": "vllm", "BACKEND_BASE_URL": "http://x"})); err == nil || !strings.Contains(err.Error(), "MODEL_NAME") {
-		t.Fatalf("missing MODEL_NAME: %v", err)
 	}
 }
 

@@ -66,14 +66,12 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	if kind := getenv("BACKEND_KIND"); kind != "" {
 		models := splitList(getenv("MODEL_NAME"))
-		if len(models) == 0 {
-			return errors.New("MODEL_NAME: required with BACKEND_KIND (comma-separated model ids the backend serves)")
-		}
-		b := Backend{Name: "env-" + kind, Kind: kind, BaseURL: getenv("BACKEND_BASE_URL"), APIKeyEnv: "BACKEND_API_KEY"}
+		// Without MODEL_NAME the gateway serves what the backend lists at startup.
+		b := Backend{Name: "env-" + kind, Kind: kind, BaseURL: getenv("BACKEND_BASE_URL"), APIKeyEnv: "BACKEND_API_KEY",
+			ServeListed: len(models) == 0}
 		c.Backends = append(c.Backends, b)
 		for _, m := range models {
-			// Quick-start models may read images; only gateway.yaml says they do not.
-			c.Models = append(c.Models, Model{ID: m, Vision: true, Chain: []Target{{Backend: b.Name}}})
+			c.Models = append(c.Models, QuickStartModel(m, b.Name))
 		}
 		if c.Source == "" {
 			c.Source = "env"

@@ -6,7 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +28,27 @@ type Target struct {
 type Model struct {
 	config.Model
 	Targets []Target
+	// Details is what a backend of the chain said of the model at startup
+	// (Discover); nil when none said anything.
+	Details *backend.Details
+}
+
+// Serves reports whether the model serves requests of kind ("chat", "embedding",
+// "image"): its configured type, or, for a model without one, what its backend
+// serves (config.Model.Kinds, narrowed by Discover).
+func (m *Model) Serves(kind string) bool {
+	if m.Kinds == nil {
+		return kind == m.Type
+	}
+	return slices.Contains(m.Kinds, kind)
+}
+
+// Types returns every kind of request the model serves, its Type first.
+func (m *Model) Types() []string {
+	if m.Kinds == nil {
+		return []string{m.Type}
+	}
+	return m.Kinds
 }
 
 // Router resolves model slugs; it is safe for concurrent use and immutable after New
@@ -54,28 +75,36 @@ func New(c *config.Config, client *http.Client) (*Router, error) {
 		r.breakers[b.Name] = NewBreaker(c.Routing.BreakerFailures, c.Routing.BreakerCooldown.Duration, nil)
 	}
 	for _, mc := range c.Models {
-		m := &Model{Model: mc}
-		for i, t := range mc.Chain {
-			b := byName[t.Backend]
-			if b == nil {
-				return nil, fmt.Errorf("model %s: unknown backend %q", mc.ID, t.Backend)
-			}
-			tier := b.Tier
-			if tier == 0 {
-				tier = i + 1
-			}
-			up := t.Model
-			if up == "" {
-				up = mc.ID
-			}
-			m.Targets = append(m.Targets, Target{Backend: b, Breaker: r.breakers[b.Name], Model: up, Tier: tier})
+		if err := r.add(mc, byName); err != nil {
+			return nil, err
 		}
-		r.models[mc.ID] = m
-		r.order = append(r.order, mc.ID)
 	}
-	sort.Strings(r.order)
 	r.health = newHealth(r.backends, c.Routing.HealthTTL.Duration)
 	return r, nil
+}
+
+// add serves mc along its chain; byName holds the router's backends.
+func (r *Router) add(mc config.Model, byName map[string]*backend.Backend) error {
+	m := &Model{Model: mc}
+	for i, t := range mc.Chain {
+		b := byName[t.Backend]
+		if b == nil {
+			return fmt.Errorf("model %s: unknown backend %q", mc.ID, t.Backend)
+		}
+		tier := b.Tier
+		if tier == 0 {
+			tier = i + 1
+		}
+		up := t.Model
+		if up == "" {
+			up = mc.ID
+		}
+		m.Targets = append(m.Targets, Target{Backend: b, Breaker: r.breakers[b.Name], Model: up, Tier: tier})
+	}
+	r.models[mc.ID] = m
+	i, _ := slices.BinarySearch(r.order, mc.ID)
+	r.order = slices.Insert(r.order, i, mc.ID)
+	return nil
 }
 
 // Model returns the model for slug, or nil.
