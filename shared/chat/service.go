@@ -129,7 +129,7 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", fmt.Sprintf("The model %q does not read images; GET /v1/info lists the vision models.", req.Model))
 			}
-			if stack := s.stackTools(c, req); stack != nil {
+			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
 				return c.toolLoop(ctx, m, req, stack)
 			}
 			return c.routed(ctx, m, req.Needs, func(ctx context.Context, t router.Target) error {

@@ -167,3 +167,11 @@ func (h *Health) Check(ctx context.Context) map[string]bool {
 	h.state, h.checked = state, time.Now()
 	return state
 }
+
+// CallsTools reports whether the model can call tools: false only when its backend
+// said what the model can do and tools was not among it (Ollama's /api/show), so
+// the gateway offers no stack tools a backend would refuse.
+func (m *Model) CallsTools() bool {
+	d := m.Details
+	return d == nil || len(d.Capabilities) == 0 || d.Has("tools")
+}
