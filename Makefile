@@ -3,16 +3,22 @@
 GO       ?= go
 NODE_SDK := local/sdktest/node
 
-.PHONY: run test test-go node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
+.PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
 	build-ChatFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
 
-test: node-deps vet test-go
+test: node-deps vet test-go fuzz
 
 test-go:
 	$(GO) test -count=1 ./...
+
+# The request scanner against a strict JSON parser, for a bounded time (issue: the
+# gateway and the backend must read the same request).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzScannerAgreesWithStrictParser -fuzztime $(FUZZTIME) ./shared/chat
 
 node-deps:
 	cd $(NODE_SDK) && npm ci --no-audit --no-fund --loglevel=error

@@ -107,7 +107,10 @@ func ParseImages(body []byte) (*ImageRequest, error) {
 // keeps every image in the image store (Service.Images must be an ImageSaver) and
 // bills one ledger row. h receives the rate-limit headers; it may be nil.
 func (s *Service) GenerateImages(ctx context.Context, p identity.Principal, req ImageRequest, opts Options, h http.Header) (ImageResult, error) {
-	ctx, id := requestid.Ensure(ctx)
+	id := requestid.From(ctx) // a sub-call bills under its parent's id (see billImages)
+	if !req.SubCall || id == "" {
+		ctx, id = requestid.Claim(ctx)
+	}
 	saver, ok := s.Images.(ImageSaver)
 	if !ok {
 		return ImageResult{}, apierr.E(apierr.NotConfigured, "The image store is not available.", nil)

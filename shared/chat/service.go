@@ -164,7 +164,7 @@ func (s *Service) Embed(ctx context.Context, p identity.Principal, req *Embeddin
 // billing of a request that failed before anything was delivered.
 func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options, route, model, modelType string, size int64,
 	sink Sink, raw []byte, run func(context.Context, *call, *router.Model) error) (Result, error) {
-	ctx, id := requestid.Ensure(ctx)
+	ctx, id := requestid.Claim(ctx)
 	m := s.Router.Model(model)
 	if m == nil || !m.Serves(modelType) {
 		return Result{RequestID: id}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound

@@ -8,9 +8,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
+	"sync/atomic"
 )
 
 type key struct{}
+
+// state is a request's identity: its id, and how many ledger rows have claimed it.
+type state struct {
+	id     string
+	claims atomic.Int64
+}
 
 // New returns "req_" and 24 random hex digits.
 func New() string {
@@ -24,20 +32,33 @@ func New() string {
 
 // With returns ctx carrying id.
 func With(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, key{}, id)
+	return context.WithValue(ctx, key{}, &state{id: id})
 }
 
 // From returns the request id in ctx, or "" when there is none.
 func From(ctx context.Context) string {
-	id, _ := ctx.Value(key{}).(string)
-	return id
+	if st, _ := ctx.Value(key{}).(*state); st != nil {
+		return st.id
+	}
+	return ""
 }
 
-// Ensure returns ctx with a request id, adding a new one when it has none, and the id.
-func Ensure(ctx context.Context) (context.Context, string) {
-	if id := From(ctx); id != "" {
-		return ctx, id
+// Claim returns the id a call in ctx files its ledger row under, and ctx carrying
+// it. The first claim gets the request's own id, so an HTTP request's row carries
+// the SPASS-Request-Id the client saw; later claims in the same context (an agent
+// turn that also compacts, a job that runs twice) get "<id>-c2", "<id>-c3", so no
+// two rows share an id. A context without an id gets a new one.
+func Claim(ctx context.Context) (context.Context, string) {
+	st, _ := ctx.Value(key{}).(*state)
+	if st == nil {
+		id := New()
+		st = &state{id: id}
+		st.claims.Add(1)
+		return context.WithValue(ctx, key{}, st), id
 	}
-	id := New()
-	return With(ctx, id), id
+	if n := st.claims.Add(1); n > 1 {
+		id := st.id + "-c" + strconv.FormatInt(n, 10)
+		return With(ctx, id), id
+	}
+	return ctx, st.id
 }
