@@ -37,7 +37,7 @@ type usageResponse struct {
 	Total   usageRow   `json:"total"`
 }
 
-// usage serves "GET /v1/billing/usage?from&to&bucket=hour|day&group_by=model|user|backend".
+// usage serves "GET /v1/billing/usage?from&to&bucket=hour|day&group_by=model|user|backend|surface".
 // from and to are RFC 3339 times or unix seconds; the default is the last 24 hours.
 func usage(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +63,7 @@ func usage(a *app.App) web.HandlerFunc {
 		}
 		group := q.Get("group_by")
 		if _, ok := store.GroupColumns[group]; !ok {
-			return apierr.P(apierr.InvalidQuery, "group_by", "group_by must be model, user or backend.")
+			return apierr.P(apierr.InvalidQuery, "group_by", "group_by must be model, user, backend or surface.")
 		}
 		tenant := auth.From(r.Context()).Tenant
 		// Rows still in the ledger journal are part of "exact at any moment".

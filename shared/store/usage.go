@@ -9,7 +9,7 @@ import (
 var Buckets = map[string]int64{"hour": 3_600_000, "day": 86_400_000}
 
 // GroupColumns maps a usage group_by value to its column.
-var GroupColumns = map[string]string{"model": "model", "user": "user_id", "backend": "backend", "": "''"}
+var GroupColumns = map[string]string{"model": "model", "user": "user_id", "backend": "backend", "surface": "surface", "": "''"}
 
 // Rollup folds the ledger rows past the bucket's watermark into usage_rollup and
 // moves the watermark, all in one transaction. Re-running it adds nothing, so it is
@@ -35,13 +35,13 @@ func (db *DB) Rollup(ctx context.Context, bucket string) (int64, error) {
 		return 0, nil
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`
-		INSERT INTO usage_rollup (bucket, tenant_id, bucket_start, model, user_id, backend,
+		INSERT INTO usage_rollup (bucket, tenant_id, bucket_start, model, user_id, backend, surface,
 			requests, errors, prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur)
-		SELECT ?, tenant_id, (created_at / ?) * ?, model, user_id, backend,
+		SELECT ?, tenant_id, (created_at / ?) * ?, model, user_id, backend, surface,
 			COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(cost_nusd), SUM(cost_neur)
 		FROM ledger WHERE id > ? AND id <= ?
-		GROUP BY tenant_id, (created_at / ?) * ?, model, user_id, backend
-		ON CONFLICT (bucket, tenant_id, bucket_start, model, user_id, backend) DO UPDATE SET
+		GROUP BY tenant_id, (created_at / ?) * ?, model, user_id, backend, surface
+		ON CONFLICT (bucket, tenant_id, bucket_start, model, user_id, backend, surface) DO UPDATE SET
 			requests = requests + excluded.requests, errors = errors + excluded.errors,
 			prompt_tokens = prompt_tokens + excluded.prompt_tokens,
 			completion_tokens = completion_tokens + excluded.completion_tokens,
@@ -61,7 +61,7 @@ func (db *DB) Rollup(ctx context.Context, bucket string) (int64, error) {
 type UsageQuery struct {
 	From, To int64  // unix ms; aligned down/up to the bucket
 	Bucket   string // hour or day
-	GroupBy  string // model, user, backend or ""
+	GroupBy  string // model, user, backend, surface or ""
 }
 
 // UsageRow is one bucket (and group) of usage.
@@ -95,11 +95,11 @@ func (db *DB) Usage(ctx context.Context, tenant string, q UsageQuery) ([]UsageRo
 			SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
 			SUM(cached_tokens) AS cached_tokens, SUM(cost_nusd) AS cost_nusd, SUM(cost_neur) AS cost_neur
 		FROM (
-			SELECT bucket_start, model, user_id, backend, requests, errors, prompt_tokens, completion_tokens,
+			SELECT bucket_start, model, user_id, backend, surface, requests, errors, prompt_tokens, completion_tokens,
 				cached_tokens, cost_nusd, cost_neur
 			FROM usage_rollup WHERE bucket = ? AND tenant_id = ? AND bucket_start >= ? AND bucket_start < ?
 			UNION ALL
-			SELECT (created_at / ?) * ?, model, user_id, backend, 1, status >= 400, prompt_tokens, completion_tokens,
+			SELECT (created_at / ?) * ?, model, user_id, backend, surface, 1, status >= 400, prompt_tokens, completion_tokens,
 				cached_tokens, cost_nusd, cost_neur
 			FROM ledger WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
 				AND id > (SELECT last_ledger_id FROM rollup_watermark WHERE bucket = ?)
