@@ -44,9 +44,12 @@ func Middleware(reg prometheus.Registerer) asynq.MiddlewareFunc {
 			m.processed.WithLabelValues(t.Type()).Inc()
 			if err != nil {
 				m.failed.WithLabelValues(t.Type()).Inc()
-				if errors.Is(err, asynq.SkipRetry) || a.retried >= a.maxRetry {
+				switch {
+				case errors.Is(err, asynq.RevokeTask):
+					log.InfoContext(ctx, "job revoked", "err", err)
+				case errors.Is(err, asynq.SkipRetry) || a.retried >= a.maxRetry:
 					log.ErrorContext(ctx, "job failed, not retried", "err", err)
-				} else {
+				default:
 					log.WarnContext(ctx, "job failed, will retry", "err", err)
 				}
 			}

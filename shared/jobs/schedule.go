@@ -50,17 +50,19 @@ func (s *Scheduler) Start() { s.cron.Start() }
 // Stop stops firing and waits for an enqueue in progress.
 func (s *Scheduler) Stop() { <-s.cron.Stop().Done() }
 
-// Fire enqueues p's task for the period holding now. A task already enqueued for
-// that period (by this or another scheduler) is not an error.
-func (s *Scheduler) Fire(ctx context.Context, p Periodic, now time.Time) error {
-	_, err := s.jobs.Enqueue(ctx, p.Task, asynq.TaskID(p.TaskID(now)), asynq.Retention(p.Period))
-	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
-		return nil
-	}
-	if err != nil {
+// Fire enqueues p's task for the period holding now. It reports false, and no
+// error, when that period's task was already enqueued (by this or another
+// scheduler).
+func (s *Scheduler) Fire(ctx context.Context, p Periodic, now time.Time) (enqueued bool, err error) {
+	_, err = s.jobs.Enqueue(ctx, p.Task, asynq.TaskID(p.TaskID(now)), asynq.Retention(p.Period))
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask):
+		return false, nil
+	case err != nil:
 		slog.Warn("periodic job not enqueued", "periodic", p.Name, "err", err)
+		return false, err
 	}
-	return err
+	return true, nil
 }
 
 // CatchUp enqueues every periodic task once now, outside the period ids, so the
