@@ -40,7 +40,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer a.Close()
-	stopJobs, err := startJobs(ctx, a, getenv)
+	stopJobs, err := StartJobs(ctx, a, getenv)
 	if err != nil {
 		return err
 	}
@@ -112,11 +112,12 @@ func devToken(dir string) (string, error) {
 	return tok, nil
 }
 
-// startJobs runs the background jobs. Without Redis (the embedded default) it
+// StartJobs runs the background jobs as the gateway does (Run, and tests that
+// need jobs beside gatewaytest). Without Redis (the embedded default) it
 // starts the app's in-process runner and the scheduler of the periodic jobs on it,
 // catching up once at start; with Redis the workers binary serves the queues,
 // unless SPASS_WORKERS is "inprocess", which runs the same workers here.
-func startJobs(ctx context.Context, a *app.App, getenv func(string) string) (stop func(), err error) {
+func StartJobs(ctx context.Context, a *app.App, getenv func(string) string) (stop func(), err error) {
 	if a.LocalJobs != nil {
 		sch, err := jobs.NewScheduler(a.LocalJobs, a.JobKinds()...)
 		if err != nil {
