@@ -50,6 +50,7 @@ type Local struct {
 	reg     registry
 	handler asynq.Handler
 	workers int
+	weights map[string]int // Queues()
 	delay   func(int, error, *asynq.Task) time.Duration
 
 	base   context.Context // the handlers' parent: cancelled when a drain runs out of time
@@ -99,7 +100,7 @@ func NewLocal(cfg LocalConfig, kinds ...Kind) (*Local, error) {
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = RetryDelay
 	}
-	l := &Local{reg: reg, handler: handler(cfg.Metrics, kinds), workers: cfg.Concurrency, delay: cfg.RetryDelay,
+	l := &Local{reg: reg, handler: handler(cfg.Metrics, kinds), workers: cfg.Concurrency, weights: Queues(), delay: cfg.RetryDelay,
 		ready: map[string][]*entry{}, timers: map[*entry]*time.Timer{}, ids: map[string]time.Time{}, unique: map[string]uniqueLock{}}
 	l.cond = sync.NewCond(&l.mu)
 	l.base, l.cancel = context.WithCancel(context.Background())
@@ -176,7 +177,7 @@ func (l *Local) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option
 	}
 	l.prune(now)
 	idKey := p.queue + "\x00" + p.taskID
-	if _, taken := l.ids[idKey]; taken {
+	if until, taken := l.ids[idKey]; taken && (until.IsZero() || now.Before(until)) {
 		return nil, fmt.Errorf("%w", asynq.ErrTaskIDConflict)
 	}
 	e := &entry{task: t, p: p}
@@ -265,20 +266,19 @@ func (l *Local) work() {
 // pick takes the next task from a non-empty queue chosen at random in proportion
 // to the Queues weights, as asynq's server does by default. l.mu is held.
 func (l *Local) pick() *entry {
-	weights := Queues()
 	names := make([]string, 0, len(l.ready))
 	total := 0
 	for q, es := range l.ready {
 		if len(es) > 0 {
 			names = append(names, q)
-			total += weights[q]
+			total += l.weights[q]
 		}
 	}
 	slices.Sort(names)
 	n := rand.IntN(total)
 	q := names[len(names)-1]
 	for _, name := range names {
-		if n -= weights[name]; n < 0 {
+		if n -= l.weights[name]; n < 0 {
 			q = name
 			break
 		}
