@@ -89,7 +89,7 @@ func TestRedisOutage(t *testing.T) {
 	url := "redis://" + addr + "/0"
 	env := gatewaytest.Start(t, gatewaytest.Setup{Env: map[string]string{"REDIS_URL": url},
 		AcmeDefaults: "{ratelimit.requests_per_minute: 1000, cache.enabled: true}"})
-	w, err := jobs.NewWorkers(url, env.App.Store, 2)
+	w, err := jobs.NewWorkers(url, jobs.WorkersConfig{Concurrency: 2}, env.App.JobKinds()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer a.Close()
-	stopJobs, err := startJobs(ctx, a, getenv)
+	stopJobs, err := StartJobs(ctx, a, getenv)
 	if err != nil {
 		return err
 	}
@@ -112,20 +112,31 @@ func devToken(dir string) (string, error) {
 	return tok, nil
 }
 
-// startJobs runs the background jobs: in-process on their schedule without Redis
-// (the embedded default), or asynq workers in this process when SPASS_WORKERS is
-// "inprocess" (otherwise the separate workers binary serves the queues).
-func startJobs(ctx context.Context, a *app.App, getenv func(string) string) (func(), error) {
-	if a.Config.RedisURL == "" {
-		ctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); jobs.RunLocal(ctx, a.Store) }()
-		return func() { cancel(); <-done }, nil
+// StartJobs runs the background jobs as the gateway does (Run, and tests that
+// need jobs beside gatewaytest). Without Redis (the embedded default) it
+// starts the app's in-process runner and the scheduler of the periodic jobs on it,
+// catching up once at start; with Redis the workers binary serves the queues,
+// unless SPASS_WORKERS is "inprocess", which runs the same workers here.
+func StartJobs(ctx context.Context, a *app.App, getenv func(string) string) (stop func(), err error) {
+	if a.LocalJobs != nil {
+		sch, err := jobs.NewScheduler(a.LocalJobs, a.JobKinds()...)
+		if err != nil {
+			return nil, err
+		}
+		a.LocalJobs.Start()
+		sch.CatchUp(ctx)
+		sch.Start()
+		return func() {
+			sch.Stop()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			a.LocalJobs.Shutdown(ctx)
+		}, nil
 	}
 	if getenv("SPASS_WORKERS") != "inprocess" {
 		return func() {}, nil
 	}
-	w, err := jobs.NewWorkers(a.Config.RedisURL, a.Store, 4)
+	w, err := jobs.NewWorkers(a.Config.RedisURL, jobs.WorkersConfig{Metrics: a.Metrics.Registry()}, a.JobKinds()...)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,12 @@ type App struct {
 	Redis   *redis.Client
 	Started time.Time
 
+	// Jobs enqueues background jobs: on Redis for the workers with REDIS_URL,
+	// else on LocalJobs (see openJobs).
+	Jobs jobs.Enqueuer
+	// LocalJobs is the in-process runner behind Jobs without Redis, nil with it.
+	LocalJobs *jobs.Local
+
 	closers []func()
 }
 
@@ -117,6 +123,10 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		ledger.OnCommit = a.billed
 		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings}
 		a.Chat.Billing = a.Billing
+	}
+	if err := a.openJobs(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	return a, nil
 }
