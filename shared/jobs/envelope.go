@@ -82,7 +82,7 @@ func open(ctx context.Context, t *asynq.Task) context.Context {
 	if id := h[HeaderRequestID]; id != "" {
 		ctx = requestid.With(ctx, id)
 	} else {
-		ctx, _ = requestid.Ensure(ctx)
+		ctx = requestid.With(ctx, requestid.New())
 	}
 	p := identity.Principal{Tenant: h[HeaderTenant], User: h[HeaderUser], Role: h[HeaderRole], Token: h[HeaderToken]}
 	if p != (identity.Principal{}) {
