@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"spass/local/redistest"
+	"spass/local/simulator"
+	"spass/shared/identity"
 	"spass/shared/jobs"
 	"spass/shared/store"
 )
@@ -131,5 +135,67 @@ func TestWorkersNeedRedis(t *testing.T) {
 	err := run(context.Background(), func(k string) string { return env[k] }, &syncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
 		t.Fatalf("without REDIS_URL: %v", err)
+	}
+}
+
+// TestWorkersRunInference enqueues a chat completion on Redis, as a gateway with
+// REDIS_URL does, and the workers run it through the chat core: one stored result,
+// and a ledger row under the workers' own journal that carries the job's request
+// id, the batch surface and the batch id.
+func TestWorkersRunInference(t *testing.T) {
+	rdb := redistest.Open(t, redisDB)
+	backend := httptest.NewServer(simulator.New(simulator.Options{}))
+	defer backend.Close()
+	dataDir := t.TempDir()
+	env := map[string]string{
+		"REDIS_URL":        "redis://127.0.0.1:6379/5",
+		"SPASS_DATA_DIR":   dataDir,
+		"BACKEND_KIND":     "vllm",
+		"BACKEND_BASE_URL": backend.URL,
+		"MODEL_NAME":       "sim-chat",
+		"API_KEYS":         "sk-workers-test",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
+	waitFor(t, "workers started", func() bool { return strings.Contains(out.String(), "processing queues") })
+
+	gateway, err := jobs.NewClient(rdb, jobs.InferenceKind(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := identity.Principal{Tenant: "default", Role: identity.RoleUser, User: "bob"}
+	body := json.RawMessage(`{"model":"sim-chat","messages":[{"role":"user","content":"from the queue"}]}`)
+	if _, err := jobs.EnqueueInference(ctx, gateway, p, jobs.InferencePayload{Body: body, Ref: "batch_w", Key: "l1"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, filepath.Join(dataDir, "spass.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var res store.JobResult
+	waitFor(t, "the result stored by the workers", func() bool {
+		var ok bool
+		res, ok, _ = db.JobResult(ctx, "default", "batch_w", "l1")
+		return ok
+	})
+	if res.Status != 200 || !strings.Contains(string(res.Body), "Hello! You said: from the queue") {
+		t.Fatalf("result %d %s", res.Status, res.Body)
+	}
+	// The ledger row is committed by the workers' ledger writer, off the job's path.
+	var rows []store.LedgerRow
+	waitFor(t, "the workers' ledger row", func() bool {
+		rows, _ = db.LedgerRows(ctx, "default", 0, time.Now().Add(time.Hour).UnixMilli())
+		return len(rows) == 1
+	})
+	if r := rows[0]; r.RequestID != res.RequestID || r.Surface != "batch" || r.Ref != "batch_w" || r.UserID != "bob" || r.CompletionTokens == 0 {
+		t.Fatalf("ledger row %+v, result request id %q", r, res.RequestID)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 func (a *App) JobKinds() []jobs.Kind {
 	return []jobs.Kind{
 		jobs.RollupKind(a.Store),
+		jobs.InferenceKind(a.Chat, a.Store),
 	}
 }
 

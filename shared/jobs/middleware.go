@@ -79,3 +79,10 @@ func attemptOf(ctx context.Context) attempt {
 	a.maxRetry, _ = asynq.GetMaxRetry(ctx)
 	return a
 }
+
+// LastAttempt reports whether the running attempt is the task's last: a handler
+// that must leave exactly one outcome records a failure then, instead of retrying.
+func LastAttempt(ctx context.Context) bool {
+	a := attemptOf(ctx)
+	return a.retried >= a.maxRetry
+}
