@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"spass/functions/admin"
+	"spass/functions/conversations"
 	"spass/functions/discovery"
 	"spass/functions/openai"
 	"spass/functions/tenant"
@@ -25,6 +26,7 @@ type Group struct {
 // Groups lists every endpoint group the bundle has.
 var Groups = []Group{
 	{Name: "openai", Routes: openai.Routes, New: openai.New},
+	{Name: "conversations", Routes: conversations.Routes, New: conversations.New},
 	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
 	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
 	{Name: "admin", Routes: admin.Routes, New: admin.New},

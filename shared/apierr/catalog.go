@@ -23,6 +23,8 @@ const (
 	ImageNotFound        Code = "image_not_found"
 	ToolNotFound         Code = "tool_not_found"
 	MemoryNotFound       Code = "memory_not_found"
+	ConversationNotFound Code = "conversation_not_found"
+	ConversationBusy     Code = "conversation_busy"
 	InvalidImage         Code = "invalid_image"
 	UnknownSetting       Code = "unknown_setting"
 	InvalidSetting       Code = "invalid_setting"
@@ -95,6 +97,12 @@ var catalog = map[Code]Entry{
 	ImageNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No stored image has that id.",
 		Remediation: "Upload the image with POST /v1/images and use the id it returns."},
+	ConversationNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No such conversation.",
+		Remediation: "Check the conversation id; GET /c1/conversations lists yours. Conversations of other users are not visible."},
+	ConversationBusy: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "Another turn of this conversation is in progress.",
+		Remediation: "Wait for the running turn to finish, then send this one again."},
 	MemoryNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No memory entry has that id.",
 		Remediation: "List the entries you may read with GET /v1/memory; another user's entries read as missing."},

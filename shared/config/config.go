@@ -22,6 +22,8 @@ type Config struct {
 	Routing Routing           `yaml:"routing"`
 	Billing Billing           `yaml:"billing"`
 	Tools   Tools             `yaml:"tools"`
+	// Conversations configures /c1 (provider choices, the default model).
+	Conversations Conversations `yaml:"conversations"`
 	// RedisURL enables asynq workers, shared rate limits and the response cache.
 	RedisURL string `yaml:"redis_url"`
 
@@ -167,6 +169,7 @@ const (
 const DefaultTenant = "default"
 
 func (c *Config) applyDefaults() {
+	c.Conversations.applyDefaults()
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}

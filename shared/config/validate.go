@@ -21,6 +21,9 @@ var presetURLs = map[string]string{
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (c *Config) validate() error {
+	if err := c.Conversations.validate(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i := range c.Backends {
 		b := &c.Backends[i]
