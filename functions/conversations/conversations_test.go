@@ -264,12 +264,12 @@ models:
 func TestBadTurns(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	for body, code := range map[string]string{
-		`{"model":"sim-chat"}`:                                   "missing_parameter",
-		`{"model":"sim-chat","message":"x","provider":"mars"}`:   "invalid_request",
-		`{"model":"sim-chat","message":"x","user_id":"u"}`:       "user_id_not_allowed",
-		`{"model":"sim-chat","message":"x","temperature":"hot"}`: "invalid_request",
-		`{"model":"nope","message":"x"}`:                         "model_not_found",
-		`{"conversation_id":"conv_missing","message":"x"}`:       "conversation_not_found",
+		`{"model":"sim-chat"}`:                                            "missing_parameter",
+		`{"model":"sim-chat","message":"x","provider":"mars"}`:            "invalid_request",
+		`{"model":"sim-chat","message":"x","user_id":"u"}`:                "user_id_not_allowed",
+		`{"model":"sim-chat","message":"x","temperature":"hot"}`:          "invalid_request",
+		`{"model":"nope","message":"x"}`:                                  "model_not_found",
+		`{"conversation_id":"conv_missing","message":"x"}`:                "conversation_not_found",
 		`{"message":"x","messages":[{"role":"user","content":"sneaky"}]}`: "invalid_request",
 	} {
 		resp, b := post(t, env, body)

@@ -50,8 +50,8 @@ func (t *turn) run(ctx context.Context, w http.ResponseWriter, tools chat.ToolPo
 	}
 	return web.JSON(w, http.StatusOK, turnAnswer{
 		ConversationID: t.conv.ID, Message: reply.Message, FinishReason: reply.FinishReason,
-		Usage:   usage{res.Usage.Prompt, res.Usage.Completion, res.Usage.Prompt + res.Usage.Completion},
-		Model:   res.Model, Backend: res.Backend, Tier: res.Tier, TurnsLeftOut: leftOut,
+		Usage: usage{res.Usage.Prompt, res.Usage.Completion, res.Usage.Prompt + res.Usage.Completion},
+		Model: res.Model, Backend: res.Backend, Tier: res.Tier, TurnsLeftOut: leftOut,
 	})
 }
 
