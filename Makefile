@@ -4,7 +4,7 @@ GO       ?= go
 NODE_SDK := local/sdktest/node
 
 .PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
-	build-ChatFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
+	build-ChatFunction build-ConversationsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
@@ -65,6 +65,8 @@ endef
 # One target per function of template.yaml, naming the endpoint group it runs.
 build-ChatFunction:
 	$(call bootstrap,openai)
+build-ConversationsFunction:
+	$(call bootstrap,conversations)
 build-DiscoveryFunction:
 	$(call bootstrap,discovery)
 build-TenantFunction:

@@ -32,6 +32,7 @@ type FunctionSpec struct {
 // and the Makefile.
 var Functions = []FunctionSpec{
 	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"}},
+	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
 	{LogicalID: "DiscoveryFunction", Group: "discovery"},
 	{LogicalID: "TenantFunction", Group: "tenant"},
 	{LogicalID: "AdminFunction", Group: "admin"},
