@@ -85,5 +85,5 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateOperators()
 }

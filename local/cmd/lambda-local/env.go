@@ -19,6 +19,16 @@ import (
 // the dev token's digest) is written into dir and handed over as SPASS_CONFIG.
 func functionEnv(cfg *config.Config, getenv func(string) string, environ []string, dir string) ([]string, error) {
 	env := append([]string(nil), environ...)
+	if getenv(config.OperatorTokenEnv) == "" {
+		// The operator token shim.Embed kept in the data dir reaches the functions as
+		// the variable a deployment would set.
+		for _, t := range cfg.Operators {
+			if t.Plain != "" && t.Role == config.RoleOperator {
+				env = append(env, config.OperatorTokenEnv+"="+t.Plain)
+				break
+			}
+		}
+	}
 	devToken := ""
 	if getenv("API_KEYS") == "" && getenv("SPASS_CONFIG") == "" {
 		devToken = token(cfg)
