@@ -85,6 +85,15 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// TestDocsWithTrailingSlash: /docs/ answered 404 while /docs worked (issue 10).
+func TestDocsWithTrailingSlash(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	resp, body := get(t, env.URL+"/docs/")
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/docs" || !strings.Contains(string(body), "quickstart") {
+		t.Fatalf("GET /docs/ ended at %s with %d", resp.Request.URL, resp.StatusCode)
+	}
+}
+
 func TestErrorsCatalog(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	_, body := get(t, env.URL+"/errors")
@@ -111,7 +120,10 @@ func TestMetricsCountRequests(t *testing.T) {
 	if resp := gatewaytest.Do(t, req); resp.StatusCode != 200 {
 		t.Fatalf("chat %d", resp.StatusCode)
 	}
-	_, body := get(t, env.URL+"/metrics")
+	metrics, _ := http.NewRequest("GET", env.URL+"/metrics", nil)
+	metrics.Header.Set("Authorization", "Bearer "+gatewaytest.MetricsToken)
+	resp := gatewaytest.Do(t, metrics)
+	body, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{
 		`spass_requests_total{backend="sim",model="sim-chat",route="POST /v1/chat/completions",status="200"} 1`,
 		`spass_request_duration_seconds_count{backend="sim",model="sim-chat",route="POST /v1/chat/completions",status="200"} 1`,
