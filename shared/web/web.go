@@ -1,6 +1,7 @@
 // Package web holds the HTTP plumbing every endpoint group shares: handlers that
 // return errors, one adapter that turns them into catalog responses, body reading,
-// request ids, recovery, logging and per-request trace data for metrics.
+// request ids, recovery, logging and per-request trace data for metrics, and the
+// server loop with its limits on slow, idle and numerous clients (serve.go).
 package web
 
 import (

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		fns[i].MaxConcurrency = o.concurrency
 	}
 	if o.bench {
-		return bench(ctx, fns, routes, token(cfg), o.runs, stdout)
+		return bench(ctx, fns, routes, token(cfg), operatorToken(cfg), o.runs, stdout)
 	}
 	return serve(ctx, cfg, fns, routes, stdout)
 }
