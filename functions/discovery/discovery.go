@@ -7,7 +7,6 @@
 package discovery
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -84,13 +83,14 @@ const (
 )
 
 func readyz(a *app.App) web.HandlerFunc {
+	var queues *queueProbe
+	if a.Redis != nil {
+		queues = &queueProbe{rdb: a.Redis, ttl: a.Config.Routing.HealthTTL.Duration}
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		rd := assess(a.Router, a.Router.Health(r.Context()))
-		if a.Redis != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
-			err := a.Redis.Ping(ctx).Err()
-			cancel()
-			if err != nil {
+		if queues != nil {
+			if !queues.Up(r.Context()) {
 				rd.DegradedReasons = append(rd.DegradedReasons, ReasonQueueUnavailable)
 				if rd.Status == "ok" {
 					rd.Status = "degraded"

@@ -3,8 +3,10 @@ package discovery_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,5 +137,38 @@ func TestMetricsCountRequests(t *testing.T) {
 	}
 	if strings.Contains(string(body), gatewaytest.AdminToken) {
 		t.Error("a token reached /metrics")
+	}
+}
+
+// TestReadyzProbesADeadRedisOnce: /readyz needs no token, so polling it must not
+// make the gateway wait on a Redis that does not answer once per call. A Redis that
+// accepts connections and never replies is asked once; the failure is remembered.
+func TestReadyzProbesADeadRedisOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			defer c.Close() // held open, never answered
+		}
+	}()
+	env := gatewaytest.Start(t, gatewaytest.Setup{Env: map[string]string{"REDIS_URL": "redis://" + ln.Addr().String() + "/0"},
+		Routing: "routing: {health_ttl: 1h}\n"})
+	for range 20 {
+		_, body := get(t, env.URL+"/readyz")
+		if !strings.Contains(string(body), discovery.ReasonQueueUnavailable) {
+			t.Fatalf("readyz %s", body)
+		}
+	}
+	if n := accepted.Load(); n > 2 {
+		t.Fatalf("20 probes opened %d connections to the dead Redis", n)
 	}
 }
