@@ -85,8 +85,10 @@ func New(reg *prometheus.Registry) *Metrics {
 			Help: "Connections and requests the HTTP server cut, by reason: client_conn_limit, conn_limit, body_timeout, idle_timeout.",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.cuts)
-	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls,
+	for _, reason := range []string{"client_conn_limit", "conn_limit", "body_timeout", "idle_timeout"} {
+		m.cuts.WithLabelValues(reason) // every series from the start, so rate() sees the first cut
+	}
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls, m.cuts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
