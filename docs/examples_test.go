@@ -4,7 +4,8 @@ package docs_test
 // simulator, so a reader who copies one gets what the page promises.
 //
 // Every ```sh or ```bash block that calls curl is run with bash, with TOKEN set to a
-// test token and http://127.0.0.1:8080 replaced by the test gateway's URL. Each curl
+// tenant admin's test token, OPERATOR_TOKEN and METRICS_TOKEN to the operators' and
+// http://127.0.0.1:8080 replaced by the test gateway's URL. Each curl
 // call must answer 2xx, with a JSON body or a well-formed SSE stream. Markers after
 // the language, on the fence line:
 //
@@ -117,7 +118,8 @@ func TestCurlExamples(t *testing.T) {
 		t.Run(fmt.Sprintf("%s:%d", ex.file, ex.line), func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command("bash", "-c", prelude+strings.ReplaceAll(ex.script, docsHost, env.URL))
-			cmd.Env = append(os.Environ(), "TOKEN="+gatewaytest.AdminToken, "OUT="+out)
+			cmd.Env = append(os.Environ(), "TOKEN="+gatewaytest.AdminToken, "OPERATOR_TOKEN="+gatewaytest.OperatorToken,
+				"METRICS_TOKEN="+gatewaytest.MetricsToken, "OUT="+out)
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s\nscript:\n%s", err, b, ex.script)
 			}

@@ -1,5 +1,7 @@
-// Package admin serves operator views: per-model counters (/statsz) and the asynq
-// queue monitor (asynqmon) at /admin/queues, the latter for the admin role only.
+// Package admin serves gateway operation, for the operator role that no tenant
+// token has: Prometheus metrics (/metrics) and per-model counters (/statsz), which
+// the metrics role may read too, and the asynq queue monitor (asynqmon) at
+// /admin/queues. Every view here spans all tenants, so none is public.
 package admin
 
 import (
@@ -11,13 +13,13 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/app"
-	"spass/shared/auth"
 	"spass/shared/identity"
 	"spass/shared/web"
 )
 
 // Routes are the patterns this group serves.
 var Routes = []string{
+	"GET /metrics",
 	"GET /statsz",
 	"/admin/queues/",
 }
@@ -25,11 +27,15 @@ var Routes = []string{
 // QueuesPath is where asynqmon is mounted.
 const QueuesPath = "/admin/queues"
 
+// readers may read the counters: the operator and a Prometheus scrape's token.
+var readers = []string{identity.RoleOperator, identity.RoleMetrics}
+
 // New returns the handler for the admin group.
 func New(a *app.App) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /statsz", web.Handle(statsz(a)))
-	mux.Handle("/admin/queues/", adminOnly(a.Auth, queues(a.Config.RedisURL)))
+	mux.Handle("GET /metrics", a.Auth.RequireOperator(a.Metrics.Handler(), false, readers...))
+	mux.Handle("GET /statsz", a.Auth.RequireOperator(web.Handle(statsz(a)), false, readers...))
+	mux.Handle("/admin/queues/", sameOrigin(a.Auth.RequireOperator(queues(a.Config.RedisURL), true, identity.RoleOperator)))
 	return a.Middleware(mux)
 }
 
@@ -48,26 +54,16 @@ func queues(redisURL string) http.Handler {
 	return asynqmon.New(asynqmon.Options{RootPath: QueuesPath, RedisConnOpt: opt})
 }
 
-// adminOnly admits the admin role, by bearer token or by HTTP Basic auth with the
-// token as password, so a browser can open the monitor through its login prompt.
-func adminOnly(a *auth.Authenticator, next http.Handler) http.Handler {
-	return web.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := a.Authenticate(r)
-		if err != nil {
-			_, pass, ok := r.BasicAuth()
-			if !ok {
-				w.Header().Set("WWW-Authenticate", `Basic realm="SPASS admin"`)
-				return err
-			}
-			if p, ok = a.Lookup(pass); !ok {
-				w.Header().Set("WWW-Authenticate", `Basic realm="SPASS admin"`)
-				return apierr.E(apierr.InvalidAPIKey, "", nil)
-			}
-		}
-		if p.Role != identity.RoleAdmin {
-			return apierr.E(apierr.PermissionDenied, "The queue monitor is for the admin role.", nil)
-		}
-		next.ServeHTTP(w, r)
-		return nil
-	})
+// sameOrigin refuses state-changing requests that a browser marks as coming from
+// another site (Sec-Fetch-Site, else an Origin that is not this host). The monitor
+// accepts HTTP Basic auth, which a browser attaches to every request to the
+// gateway, so without this a form on any web page could pause or delete queues in
+// the name of a logged-in operator. Requests without either header (curl, scripts
+// with a bearer token) pass: no browser sends a cross-site write without them.
+func sameOrigin(next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(web.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return apierr.E(apierr.PermissionDenied, "Cross-site requests may not change the queues; use the monitor's own page.", nil)
+	}))
+	return p.Handler(next)
 }

@@ -35,7 +35,7 @@ func TestStatsz(t *testing.T) {
 		gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", `{"model":"sim-chat","messages":[{"role":"user","content":"a b"}]}`))
 	}
 	gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", `{"model":"sim-chat","messages":[]}`))
-	_, body := get(t, env, "/statsz", nil)
+	_, body := get(t, env, "/statsz", bearer(gatewaytest.OperatorToken))
 	var s struct {
 		Models   map[string]metrics.ModelStats
 		Backends map[string]struct{ Breaker string }
@@ -54,13 +54,15 @@ func TestStatsz(t *testing.T) {
 
 func TestQueueMonitorWithoutRedis(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
-	resp, body := get(t, env, "/admin/queues/", bearer(gatewaytest.AdminToken))
+	resp, body := get(t, env, "/admin/queues/", bearer(gatewaytest.OperatorToken))
 	if resp.StatusCode != 501 || !strings.Contains(body, "not_configured") {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
 
-func TestQueueMonitorIsAdminOnly(t *testing.T) {
+// TestQueueMonitorIsOperatorOnly: the monitor shows and changes every tenant's
+// jobs, so no tenant token opens it, not even a tenant's admin (issue 11, item 6).
+func TestQueueMonitorIsOperatorOnly(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{Env: map[string]string{"REDIS_URL": redisURL}})
 	cases := []struct {
 		name   string
@@ -69,10 +71,13 @@ func TestQueueMonitorIsAdminOnly(t *testing.T) {
 	}{
 		{"no credentials", nil, 401},
 		{"user role", bearer(gatewaytest.UserToken), 403},
-		{"tenant admin of another tenant", bearer(gatewaytest.OtherToken), 403},
+		{"tenant admin", bearer(gatewaytest.AdminToken), 403},
+		{"tenant admin via basic auth", func(r *http.Request) { r.SetBasicAuth("admin", gatewaytest.AdminToken) }, 403},
+		{"tenant_admin of another tenant", bearer(gatewaytest.OtherToken), 403},
+		{"metrics token", bearer(gatewaytest.MetricsToken), 403},
 		{"wrong basic password", func(r *http.Request) { r.SetBasicAuth("x", "nope") }, 401},
-		{"admin bearer", bearer(gatewaytest.AdminToken), 200},
-		{"admin via basic auth", func(r *http.Request) { r.SetBasicAuth("admin", gatewaytest.AdminToken) }, 200},
+		{"operator bearer", bearer(gatewaytest.OperatorToken), 200},
+		{"operator via basic auth", func(r *http.Request) { r.SetBasicAuth("ops", gatewaytest.OperatorToken) }, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,11 +93,11 @@ func TestQueueMonitorIsAdminOnly(t *testing.T) {
 			}
 		})
 	}
-	resp, body := get(t, env, "/admin/queues/api/queues", bearer(gatewaytest.AdminToken))
+	resp, body := get(t, env, "/admin/queues/api/queues", bearer(gatewaytest.OperatorToken))
 	if resp.StatusCode != 200 || !strings.Contains(body, "queues") {
 		t.Fatalf("asynqmon API: %d %.200s", resp.StatusCode, body)
 	}
-	if _, metrics := get(t, env, "/metrics", nil); !strings.Contains(metrics, `spass_queue_depth{queue="billing"}`) {
+	if _, metrics := get(t, env, "/metrics", bearer(gatewaytest.MetricsToken)); !strings.Contains(metrics, `spass_queue_depth{queue="billing"}`) {
 		t.Error("/metrics lacks the queue depth")
 	}
 }
@@ -108,7 +113,7 @@ func TestUnknownModelsAddNoMetricSeries(t *testing.T) {
 			t.Fatalf("unknown model: status %d", resp.StatusCode)
 		}
 	}
-	_, body := get(t, env, "/metrics", nil)
+	_, body := get(t, env, "/metrics", bearer(gatewaytest.MetricsToken))
 	if strings.Contains(body, "made-up-") {
 		t.Fatal("/metrics labels series with model names the gateway does not serve")
 	}

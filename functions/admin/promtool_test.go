@@ -23,7 +23,7 @@ func TestMetricsPassPromtool(t *testing.T) {
 	gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", `{"model":"sim-chat","messages":[{"role":"user","content":"a"}]}`))
 	gatewaytest.Do(t, env.Request(t, "POST", "/v1/embeddings", `{"model":"sim-embed","input":"a"}`))
 	env.Ledger(t, "acme") // token and cost counters follow the ledger's commits
-	_, body := get(t, env, "/metrics", nil)
+	_, body := get(t, env, "/metrics", bearer(gatewaytest.MetricsToken))
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewBufferString(body)
 	if out, err := cmd.CombinedOutput(); err != nil {

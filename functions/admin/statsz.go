@@ -23,7 +23,9 @@ type stats struct {
 	Backends map[string]backendStats        `json:"backends"`
 }
 
-// statsz serves "GET /statsz": per-model counters and breaker states as JSON.
+// statsz serves "GET /statsz": per-model counters and breaker states as JSON. It
+// runs behind RequireOperator, so only an operator's or a scraper's token gets here:
+// committing the ledger is work no anonymous caller can make the gateway do.
 func statsz(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		// Token and cost counters follow the ledger's commits: commit what is pending.

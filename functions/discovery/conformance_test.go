@@ -156,5 +156,5 @@ func (c *contract) unexercised(routes ...[]string) []string {
 }
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
-// The admin group's queue monitor needs Redis and is exercised by its error only.
-var groupsUnderTest = [][]string{openai.Routes, discovery.Routes, tenant.Routes, {"GET /statsz"}}
+// The admin group's queue monitor needs Redis and is exercised by its errors only.
+var groupsUnderTest = [][]string{openai.Routes, discovery.Routes, tenant.Routes, {"GET /statsz", "GET /metrics"}}

@@ -1,11 +1,12 @@
-// Package discovery serves what needs no token: liveness and readiness probes,
-// Prometheus metrics, the machine-readable error catalog, the build's version, the
-// OpenAPI document of every mounted route, and the developer portal (docs site,
-// Swagger UI, ReDoc, playground).
+// Package discovery serves what needs no token: liveness and readiness probes, the
+// machine-readable error catalog, the build's version, the OpenAPI document of every
+// mounted route, and the developer portal (docs site, Swagger UI, ReDoc,
+// playground). None of it shows tenant data or makes the gateway do more than
+// answer; Prometheus metrics and /statsz count per tenant and model, so they are in
+// the admin group, behind an operator's token.
 package discovery
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -23,7 +24,6 @@ var Routes = []string{
 	"GET /{$}",
 	"GET /healthz",
 	"GET /readyz",
-	"GET /metrics",
 	"GET /errors",
 	"GET /api/version",
 	"GET /openapi.json",
@@ -31,6 +31,7 @@ var Routes = []string{
 	"GET /redoc",
 	"GET /playground",
 	"GET /docs",
+	"GET /docs/{$}",
 	"GET /docs/{page}",
 	"GET /assets/{name}",
 }
@@ -43,7 +44,6 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /{$}", web.Handle(root))
 	mux.Handle("GET /healthz", web.Handle(healthz))
 	mux.Handle("GET /readyz", web.Handle(readyz(a)))
-	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("GET /errors", web.Handle(errorsCatalog))
 	mux.Handle("GET /api/version", web.Handle(apiVersion(v)))
 	mux.Handle("GET /openapi.json", web.Handle(p.openAPI))
@@ -51,6 +51,7 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /redoc", p.page((*docsite.Site).ReDoc))
 	mux.Handle("GET /playground", p.page((*docsite.Site).Playground))
 	mux.Handle("GET /docs", p.page((*docsite.Site).Index))
+	mux.Handle("GET /docs/{$}", web.Handle(toDocs))
 	mux.Handle("GET /docs/{page}", p.page((*docsite.Site).Page))
 	mux.Handle("GET /assets/{name}", p.page((*docsite.Site).Asset))
 	return a.Middleware(mux)
@@ -82,13 +83,14 @@ const (
 )
 
 func readyz(a *app.App) web.HandlerFunc {
+	var queues *queueProbe
+	if a.Redis != nil {
+		queues = &queueProbe{rdb: a.Redis, ttl: a.Config.Routing.HealthTTL.Duration}
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		rd := assess(a.Router, a.Router.Health(r.Context()))
-		if a.Redis != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
-			err := a.Redis.Ping(ctx).Err()
-			cancel()
-			if err != nil {
+		if queues != nil {
+			if !queues.Up(r.Context()) {
 				rd.DegradedReasons = append(rd.DegradedReasons, ReasonQueueUnavailable)
 				if rd.Status == "ok" {
 					rd.Status = "degraded"

@@ -3,8 +3,10 @@ package discovery_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +87,15 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// TestDocsWithTrailingSlash: /docs/ answered 404 while /docs worked (issue 10).
+func TestDocsWithTrailingSlash(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	resp, body := get(t, env.URL+"/docs/")
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/docs" || !strings.Contains(string(body), "quickstart") {
+		t.Fatalf("GET /docs/ ended at %s with %d", resp.Request.URL, resp.StatusCode)
+	}
+}
+
 func TestErrorsCatalog(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	_, body := get(t, env.URL+"/errors")
@@ -111,7 +122,10 @@ func TestMetricsCountRequests(t *testing.T) {
 	if resp := gatewaytest.Do(t, req); resp.StatusCode != 200 {
 		t.Fatalf("chat %d", resp.StatusCode)
 	}
-	_, body := get(t, env.URL+"/metrics")
+	metrics, _ := http.NewRequest("GET", env.URL+"/metrics", nil)
+	metrics.Header.Set("Authorization", "Bearer "+gatewaytest.MetricsToken)
+	resp := gatewaytest.Do(t, metrics)
+	body, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{
 		`spass_requests_total{backend="sim",model="sim-chat",route="POST /v1/chat/completions",status="200"} 1`,
 		`spass_request_duration_seconds_count{backend="sim",model="sim-chat",route="POST /v1/chat/completions",status="200"} 1`,
@@ -123,5 +137,38 @@ func TestMetricsCountRequests(t *testing.T) {
 	}
 	if strings.Contains(string(body), gatewaytest.AdminToken) {
 		t.Error("a token reached /metrics")
+	}
+}
+
+// TestReadyzProbesADeadRedisOnce: /readyz needs no token, so polling it must not
+// make the gateway wait on a Redis that does not answer once per call. A Redis that
+// accepts connections and never replies is asked once; the failure is remembered.
+func TestReadyzProbesADeadRedisOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			defer c.Close() // held open, never answered
+		}
+	}()
+	env := gatewaytest.Start(t, gatewaytest.Setup{Env: map[string]string{"REDIS_URL": "redis://" + ln.Addr().String() + "/0"},
+		Routing: "routing: {health_ttl: 1h}\n"})
+	for range 20 {
+		_, body := get(t, env.URL+"/readyz")
+		if !strings.Contains(string(body), discovery.ReasonQueueUnavailable) {
+			t.Fatalf("readyz %s", body)
+		}
+	}
+	if n := accepted.Load(); n > 2 {
+		t.Fatalf("20 probes opened %d connections to the dead Redis", n)
 	}
 }

@@ -70,3 +70,10 @@ func root(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/docs", http.StatusFound)
 	return nil
 }
+
+// toDocs serves "GET /docs/", which people type and tools append: the index
+// lives at /docs, and a permanent redirect keeps one URL for it.
+func toDocs(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/docs", http.StatusMovedPermanently)
+	return nil
+}

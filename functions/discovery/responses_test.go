@@ -61,6 +61,11 @@ func TestResponsesMatchSpec(t *testing.T) {
 		return req
 	}
 	authed := func(path string) *http.Request { return env.Request(t, "GET", path, "") }
+	operator := func(path, token string) *http.Request {
+		req := get(path)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return req
+	}
 
 	weather := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]`
 	successes := []struct {
@@ -83,7 +88,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{"model", authed("/v1/models/sim-chat")},
 		{"info", authed("/v1/info")},
 		{"healthz", get("/healthz")},
-		{"metrics", get("/metrics")},
+		{"metrics", operator("/metrics", gatewaytest.MetricsToken)},
 		{"errors", get("/errors")},
 		{"version", get("/api/version")},
 		{"openapi.json", get("/openapi.json")},
@@ -100,7 +105,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{"drop a tenant setting", env.Request(t, "DELETE", "/v1/tenant/config/models.blacklist", "")},
 		{"drop every tenant setting", env.Request(t, "DELETE", "/v1/tenant/config", "")},
 		{"usage", authed("/v1/billing/usage?bucket=hour&group_by=model")},
-		{"statsz", get("/statsz")},
+		{"statsz", operator("/statsz", gatewaytest.OperatorToken)},
 	}
 	for _, tc := range successes {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +118,12 @@ func TestResponsesMatchSpec(t *testing.T) {
 
 	t.Run("root redirects", func(t *testing.T) {
 		resp, _ := c.do(t, get("/"), http.StatusFound)
+		if resp.Header.Get("Location") != "/docs" {
+			t.Fatalf("Location %q", resp.Header.Get("Location"))
+		}
+	})
+	t.Run("docs/ redirects to docs", func(t *testing.T) {
+		resp, _ := c.do(t, get("/docs/"), http.StatusMovedPermanently)
 		if resp.Header.Get("Location") != "/docs" {
 			t.Fatalf("Location %q", resp.Header.Get("Location"))
 		}
@@ -152,7 +163,10 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{"setting by a user", asUser(env.Request(t, "PUT", "/v1/tenant/config", `{"cache.enabled": true}`)), 403, "permission_denied"},
 		{"unknown setting", env.Request(t, "PUT", "/v1/tenant/config", `{"no.such.key": 1}`), 400, "unknown_setting"},
 		{"bad usage bucket", authed("/v1/billing/usage?bucket=week"), 400, "invalid_query"},
-		{"queue monitor without Redis", authed("/admin/queues/"), 501, "not_configured"},
+		{"queue monitor without Redis", operator("/admin/queues/", gatewaytest.OperatorToken), 501, "not_configured"},
+		{"queue monitor for a tenant admin", authed("/admin/queues/"), 403, "permission_denied"},
+		{"metrics without a token", get("/metrics"), 401, "missing_api_key"},
+		{"statsz for a tenant admin", authed("/statsz"), 403, "permission_denied"},
 	}
 	for _, tc := range failures {
 		t.Run(tc.name, func(t *testing.T) {

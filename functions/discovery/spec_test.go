@@ -11,6 +11,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"spass/functions/admin"
 	"spass/functions/discovery"
 	"spass/local/shim"
 	"spass/shared/apierr"
@@ -138,7 +139,8 @@ func TestRouteOperations(t *testing.T) {
 }
 
 // TestSpecSecurity checks the auth model: every /v1 route needs the bearer token
-// (the document's default), every discovery route is public.
+// (the document's default), every discovery route is public, and every admin route
+// needs an operator's token.
 func TestSpecSecurity(t *testing.T) {
 	doc := loadSpec(t)
 	if len(doc.Security) != 1 || doc.Security[0]["bearerAuth"] == nil {
@@ -157,6 +159,16 @@ func TestSpecSecurity(t *testing.T) {
 			}
 			if public[path] && !open {
 				t.Errorf("%s %s is public but documented as needing a token", method, path)
+			}
+		}
+	}
+	for _, r := range admin.Routes {
+		ops, _ := routeOperations(doc, r)
+		for _, o := range ops {
+			method, path, _ := strings.Cut(o, " ")
+			op := doc.Paths.Value(path).GetOperation(method)
+			if op.Security == nil || len(*op.Security) == 0 || (*op.Security)[0]["operatorAuth"] == nil {
+				t.Errorf("%s is for operators but documented with security %v", o, op.Security)
 			}
 		}
 	}

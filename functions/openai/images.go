@@ -3,9 +3,11 @@ package openai
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -141,6 +143,9 @@ func uploadImage(db *store.DB) web.HandlerFunc {
 			return apierr.P(apierr.InvalidImage, "file", "The file is not a PNG, JPEG, GIF or WebP image.")
 		case errors.Is(err, media.ErrImageTooLarge):
 			return tooLarge()
+		case errors.Is(err, media.ErrImageDimensions):
+			return apierr.P(apierr.InvalidImage, "file", fmt.Sprintf("The image may have at most %d megapixels and %d pixels a side.",
+				media.MaxImagePixels/1_000_000, media.MaxImageSide))
 		case err != nil:
 			return apierr.E(apierr.Internal, "", err)
 		}
@@ -159,24 +164,47 @@ func readImage(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	switch {
 	case ct == "multipart/form-data" && params["boundary"] != "":
 		r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10) // room for the part headers
-		mr, err := r.MultipartReader()
-		if err != nil {
-			return nil, apierr.P(apierr.InvalidRequest, "file", "The multipart body could not be read.")
-		}
-		for {
-			part, err := mr.NextPart()
-			if err != nil {
-				return nil, uploadError(err, "The multipart body has no field named file.")
-			}
-			if part.FormName() == "file" {
-				return readLimited(part, limit)
-			}
-		}
+		return readForm(r, limit)
 	case strings.HasPrefix(ct, "image/"):
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		return readLimited(r.Body, limit)
 	}
 	return nil, apierr.P(apierr.InvalidImage, "file", "Send multipart/form-data with a file field, or the raw image with its image/* Content-Type.")
+}
+
+// readForm reads every part of a multipart upload and returns the field "file".
+// The whole form is read, so a user_id field is refused wherever it stands: the
+// end user is named by SPASS-User-Id only, as on the JSON routes.
+func readForm(r *http.Request, limit int64) ([]byte, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, apierr.P(apierr.InvalidRequest, "file", "The multipart body could not be read.")
+	}
+	var file []byte
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, uploadError(err, "The multipart body could not be read.")
+		}
+		switch part.FormName() {
+		case "user_id":
+			return nil, apierr.P(apierr.UserIDInBody, "user_id", "")
+		case "file":
+			if file != nil {
+				return nil, apierr.P(apierr.InvalidRequest, "file", "Send one field named file.")
+			}
+			if file, err = readLimited(part, limit); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if file == nil {
+		return nil, apierr.P(apierr.InvalidRequest, "file", "The multipart body has no field named file.")
+	}
+	return file, nil
 }
 
 func readLimited(rd io.Reader, limit int64) ([]byte, error) {
@@ -190,11 +218,15 @@ func readLimited(rd io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// uploadError maps a body read failure: past the byte limit is 413, the rest 400.
+// uploadError maps a body read failure: past the byte limit is 413, past the
+// server's body deadline 408, the rest 400.
 func uploadError(err error, msg string) error {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig):
 		return tooLarge()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return web.BodyError(err)
 	}
 	return apierr.P(apierr.InvalidRequest, "file", msg)
 }
@@ -269,5 +301,5 @@ func imageByID(db *store.DB) web.HandlerFunc {
 }
 
 func imageNotFound(id string) error {
-	return apierr.P(apierr.ImageNotFound, "id", "No stored image "+strconv.Quote(id)+".")
+	return apierr.P(apierr.ImageNotFound, "id", "No stored image "+apierr.Quote(id)+".")
 }

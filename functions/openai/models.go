@@ -55,7 +55,7 @@ func getModel(a *app.App) web.HandlerFunc {
 		}
 		m := a.Router.Model(r.PathValue("model"))
 		if m == nil || !eff.ModelAllowed(m.ID) {
-			return apierr.P(apierr.ModelNotFound, "model", "The model "+r.PathValue("model")+" does not exist or is not served by this gateway.")
+			return apierr.P(apierr.ModelNotFound, "model", "The model "+apierr.Quote(r.PathValue("model"))+" does not exist or is not served by this gateway.")
 		}
 		return web.JSON(w, http.StatusOK, toModel(a, m))
 	}

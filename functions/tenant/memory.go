@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 
@@ -184,7 +183,7 @@ func readableMemory(r *http.Request, db *store.DB, p identity.Principal) (memory
 		return e, apierr.E(apierr.Internal, "", err)
 	}
 	if read, _ := tools.MemoryAccess(p, e.Scope, e.Owner); !ok || !read {
-		return e, apierr.P(apierr.MemoryNotFound, "id", "No memory entry "+strconv.Quote(id)+".")
+		return e, apierr.P(apierr.MemoryNotFound, "id", "No memory entry "+apierr.Quote(id)+".")
 	}
 	return e, nil
 }

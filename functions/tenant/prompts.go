@@ -69,7 +69,7 @@ func checkPrompt(content string) error {
 }
 
 func promptNotFound(name string) error {
-	return apierr.P(apierr.SystemPromptNotFound, "name", "No system prompt named "+strconv.Quote(name)+".")
+	return apierr.P(apierr.SystemPromptNotFound, "name", "No system prompt named "+apierr.Quote(name)+".")
 }
 
 // createPrompt serves "POST /v1/system-prompts" {name, content, scope}: create or

@@ -96,8 +96,9 @@ func executeTool(a *app.App) web.HandlerFunc {
 		for _, t := range ts {
 			allowed = allowed || t.Name == req.Name
 		}
+		// The name is the client's until it matched a tool: quote it clipped.
 		if _, exists := a.Tools.Get(req.Name); !exists {
-			return apierr.P(apierr.ToolNotFound, "name", "No stack tool named "+req.Name+".")
+			return apierr.P(apierr.ToolNotFound, "name", "No stack tool named "+apierr.Quote(req.Name)+".")
 		}
 		if !allowed {
 			return apierr.P(apierr.PermissionDenied, "name", "Your tenant or role may not run "+req.Name+".")

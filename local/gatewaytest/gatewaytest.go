@@ -5,6 +5,7 @@ package gatewaytest
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"spass/shared/auth"
 	"spass/shared/config"
 	"spass/shared/store"
+	"spass/shared/web"
 )
 
 // Tokens of the test tenants.
@@ -27,6 +29,9 @@ const (
 	UserToken     = "sk-test-user"     // tenant "acme", role user
 	ReadOnlyToken = "sk-test-readonly" // tenant "acme", role read-only
 	OtherToken    = "sk-test-other"    // tenant "globex", role tenant_admin
+	// OperatorToken and MetricsToken belong to no tenant (gateway.yaml operators:).
+	OperatorToken = "sk-test-operator" // role operator
+	MetricsToken  = "sk-test-metrics"  // role metrics
 )
 
 // DefaultYAML routes the simulator models through one backend named "sim".
@@ -56,6 +61,10 @@ type Setup struct {
 	// Routing is the routing: section; empty means 2s timeouts and a breaker
 	// that opens after 3 failures and stays open for the test.
 	Routing string
+	// Server is the server: section (connection and body limits). When set, the
+	// gateway is served by the production server loop (web.ServeWith with the app's
+	// limits) on a real listener instead of httptest's.
+	Server string
 }
 
 // Env is a running test gateway.
@@ -86,6 +95,9 @@ func Start(t testing.TB, s Setup) *Env {
 		s.Routing = "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 3, breaker_cooldown: 1h}\n"
 	}
 	yaml += tenantsYAML(s.AcmeDefaults) + s.Routing
+	if s.Server != "" {
+		yaml += "server: " + s.Server + "\n"
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -107,22 +119,50 @@ func Start(t testing.TB, s Setup) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.App = a
+	if s.Server != "" {
+		e.URL = serve(t, a)
+		return e
+	}
 	srv := httptest.NewServer(shim.Handler(a))
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	e.URL, e.App = srv.URL, a
+	e.URL = srv.URL
 	return e
+}
+
+// serve runs the gateway the way shim.Run does, on a loopback port, until the test
+// ends, and returns its base URL.
+func serve(t testing.TB, a *app.App) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := web.ServeWith(ctx, ln, shim.Handler(a), a.ServerLimits()); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; a.Close() })
+	return "http://" + ln.Addr().String()
 }
 
 func tenantsYAML(acmeDefaults string) string {
 	tok := func(name, token, role string) string {
 		return "      - {name: " + name + ", sha256: " + auth.Digest(token) + ", role: " + role + "}\n"
 	}
+	op := func(name, token, role string) string {
+		return "  - {name: " + name + ", sha256: " + auth.Digest(token) + ", role: " + role + "}\n"
+	}
 	if acmeDefaults == "" {
 		acmeDefaults = "{}"
 	}
 	return "tenants:\n  acme:\n    defaults: " + acmeDefaults + "\n    tokens:\n" +
 		tok("admin", AdminToken, "admin") + tok("user", UserToken, "user") + tok("ro", ReadOnlyToken, "read-only") +
-		"  globex:\n    tokens:\n" + tok("other", OtherToken, "tenant_admin")
+		"  globex:\n    tokens:\n" + tok("other", OtherToken, "tenant_admin") +
+		"operators:\n" + op("ops", OperatorToken, "operator") + op("prometheus", MetricsToken, "metrics")
 }
 
 // Request builds an authenticated request with the user header.

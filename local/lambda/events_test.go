@@ -29,7 +29,7 @@ func TestEventSamples(t *testing.T) {
 	defer sim.Close()
 	env := map[string]string{
 		"BACKEND_KIND": "simulator", "BACKEND_BASE_URL": sim.URL, "MODEL_NAME": "sim-chat",
-		"API_KEYS": "sk-change-me", "SPASS_DATA_DIR": t.TempDir(),
+		"API_KEYS": "sk-change-me", "SPASS_OPERATOR_TOKEN": "sk-change-me-operator", "SPASS_DATA_DIR": t.TempDir(),
 	}
 	cfg, err := lambdahttp.Config(func(k string) string { return env[k] }, false)
 	if err != nil {

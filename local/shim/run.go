@@ -51,15 +51,17 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "SPASS gateway listening on http://%s (config: %s)\n", ln.Addr(), cfg.Source)
-	return web.Serve(ctx, ln, Handler(a))
+	return web.ServeWith(ctx, ln, Handler(a), a.ServerLimits())
 }
 
 // Embed completes the embedded default in cfg, as `make run` and lambda-local need:
 // with no backend configured it starts the simulator and points the simulator
-// backend at it; with no tenants it adds the dev token. It prints what it did; stop
-// ends the simulator.
+// backend at it; with no tenants it adds the dev token; with no operators it adds
+// the operator token (see operatorToken). It prints what it did; stop ends the
+// simulator.
 func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
 	stop = func() {}
+	dev := false
 	if cfg.Embedded {
 		url, stopSim, err := startSimulator()
 		if err != nil {
@@ -70,15 +72,42 @@ func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
 		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed, sim-image.\n", url)
 	}
 	if len(cfg.Tenants) == 0 {
-		tok, err := devToken(cfg.DataDir)
+		tok, _, err := keptToken(cfg.DataDir, "dev-token", "spass-dev-")
 		if err != nil {
 			stop()
 			return nil, err
 		}
 		cfg.Tenants = map[string]config.Tenant{config.DefaultTenant: {Tokens: []config.Token{{Name: "dev", Plain: tok, Role: identity.RoleAdmin}}}}
 		fmt.Fprintf(stdout, "No API_KEYS or tenants configured: dev token (tenant %q, role admin):\n\n    %s\n\n", config.DefaultTenant, tok)
+		dev = true
+	}
+	if err := operatorToken(cfg, dev, stdout); err != nil {
+		stop()
+		return nil, err
 	}
 	return stop, nil
+}
+
+// operatorToken gives a gateway without configured operators one operator token,
+// kept in the data dir beside the dev token: whoever can read that directory owns
+// the gateway's data anyway, so the file grants nothing new. It prints the token on
+// a dev start (no tenants configured) and only the file's path otherwise, so a
+// production log never holds it.
+func operatorToken(cfg *config.Config, dev bool, stdout io.Writer) error {
+	if len(cfg.Operators) > 0 {
+		return nil
+	}
+	tok, path, err := keptToken(cfg.DataDir, "operator-token", "spass-op-")
+	if err != nil {
+		return err
+	}
+	cfg.Operators = []config.Token{{Name: "operator-token", Plain: tok, Role: identity.RoleOperator}}
+	if dev {
+		fmt.Fprintf(stdout, "Operator token (/metrics, /statsz, /admin/queues; no tenant has it), kept in %s:\n\n    %s\n\n", path, tok)
+	} else {
+		fmt.Fprintf(stdout, "No operators configured: the operator token (/metrics, /statsz, /admin/queues) is in %s.\n", path)
+	}
+	return nil
 }
 
 // startSimulator serves the simulator on a free loopback port.
@@ -92,24 +121,25 @@ func startSimulator() (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
-// devToken returns the dev token kept in the data dir, creating it once, so it stays
-// the same across restarts of `make run`.
-func devToken(dir string) (string, error) {
-	path := filepath.Join(dir, "dev-token")
+// keptToken returns the token kept in the file name of the data dir, creating it
+// once (prefix and 48 random hex digits, mode 0600), so it stays the same across
+// restarts of `make run`.
+func keptToken(dir, name, prefix string) (tok, path string, err error) {
+	path = filepath.Join(dir, name)
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-		return strings.TrimSpace(string(b)), nil
+		return strings.TrimSpace(string(b)), path, nil
 	}
 	var b [24]byte
 	rand.Read(b[:])
-	tok := "spass-dev-" + hex.EncodeToString(b[:])
+	tok = prefix + hex.EncodeToString(b[:])
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", err
+		return "", "", err
 	}
-	slog.Info("created dev token", "file", path)
-	return tok, nil
+	slog.Info("created a token", "file", path)
+	return tok, path, nil
 }
 
 // StartJobs runs the background jobs as the gateway does (Run, and tests that

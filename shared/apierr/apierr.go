@@ -89,11 +89,14 @@ type wireError struct {
 	Code    Code    `json:"code"`
 }
 
-// Body returns the OpenAI-shaped JSON body for e.
+// Body returns the OpenAI-shaped JSON body for e. Message and param are clipped
+// (see Clip): a message may quote what the client sent, and nothing a client sends
+// comes back unbounded.
 func (e *Error) Body() []byte {
-	w := wireBody{Error: wireError{Message: e.message(), Type: Lookup(e.Code).Type, Code: e.Code}}
+	w := wireBody{Error: wireError{Message: Clip(e.message(), MaxMessage), Type: Lookup(e.Code).Type, Code: e.Code}}
 	if e.Param != "" {
-		w.Error.Param = &e.Param
+		p := Clip(e.Param, MaxParam)
+		w.Error.Param = &p
 	}
 	b, _ := json.Marshal(w)
 	return b

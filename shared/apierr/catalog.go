@@ -16,6 +16,7 @@ const (
 	UserIDInBody         Code = "user_id_not_allowed"
 	MissingUserHeader    Code = "missing_user_header"
 	BodyTooLarge         Code = "body_too_large"
+	RequestTimeout       Code = "request_timeout"
 	NotFound             Code = "not_found"
 	MethodNotAllowed     Code = "method_not_allowed"
 	ModelNotFound        Code = "model_not_found"
@@ -38,6 +39,7 @@ const (
 	CapabilityMissing Code = "capability_not_supported"
 	NotConfigured     Code = "not_configured"
 	RateLimited       Code = "rate_limit_exceeded"
+	TooManyConns      Code = "too_many_connections"
 
 	// Provider (inference backend).
 	UpstreamUnavailable Code = "upstream_unavailable"
@@ -79,6 +81,9 @@ var catalog = map[Code]Entry{
 	BodyTooLarge: {Type: "invalid_request_error", Status: http.StatusRequestEntityTooLarge,
 		Message:     "The request body is too large.",
 		Remediation: "Send a smaller body (the limit is 32 MiB)."},
+	RequestTimeout: {Type: "invalid_request_error", Status: http.StatusRequestTimeout,
+		Message:     "The request body did not arrive in time.",
+		Remediation: "Send the whole body promptly; the gateway allows server.body_timeout (60 s by default) to read it."},
 	NotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No such route.",
 		Remediation: "See /openapi.json for the routes this gateway serves."},
@@ -108,7 +113,7 @@ var catalog = map[Code]Entry{
 		Remediation: "List the entries you may read with GET /v1/memory; another user's entries read as missing."},
 	InvalidImage: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "The file is not a supported image.",
-		Remediation: "Send a PNG, JPEG, GIF or WebP of at most 10 MiB, as the multipart field `file` or as a raw body with its image/* Content-Type."},
+		Remediation: "Send a PNG, JPEG, GIF or WebP of at most 10 MiB, 50 megapixels and 16384 pixels a side, as the multipart field `file` or as a raw body with its image/* Content-Type."},
 	UnknownSetting: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "That is not a tenant setting.",
 		Remediation: "GET /v1/tenant/config lists every setting; see docs/tenant-config.md."},
@@ -139,6 +144,9 @@ var catalog = map[Code]Entry{
 	RateLimited: {Type: "rate_limit_error", Status: http.StatusTooManyRequests,
 		Message:     "Rate limit reached.",
 		Remediation: "Wait for Retry-After seconds, or ask for a higher limit."},
+	TooManyConns: {Type: "rate_limit_error", Status: http.StatusTooManyRequests,
+		Message:     "Too many open connections; this one was closed.",
+		Remediation: "Reuse keep-alive connections and close idle ones: the gateway bounds open connections per client address (server.max_conns_per_client) and in all (server.max_conns)."},
 	UpstreamUnavailable: {Type: "api_error", Status: http.StatusBadGateway,
 		Message:     "No backend for this model is reachable right now.",
 		Remediation: "Retry later; /readyz shows whether the gateway is degraded."},

@@ -199,6 +199,14 @@ func (a *App) billed(rows []store.LedgerRow) {
 // Middleware wraps a group's handler with request ids, recovery and metrics.
 func (a *App) Middleware(h http.Handler) http.Handler { return web.Middleware(a.Metrics, h) }
 
+// ServerLimits are the bounds of the HTTP server loop (gateway.yaml server:), with
+// what they cut counted in the metrics.
+func (a *App) ServerLimits() web.Limits {
+	s := a.Config.Server
+	return web.Limits{Idle: s.IdleTimeout.Duration, Body: s.BodyTimeout.Duration,
+		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient, Observer: a.Metrics}
+}
+
 // SyncLedger commits every ledger row recorded so far to SQLite, for readers
 // that must see all of them; a no-op when billing is disabled.
 func (a *App) SyncLedger(ctx context.Context) error {

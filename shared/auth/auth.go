@@ -25,23 +25,32 @@ var userKey = http.CanonicalHeaderKey(UserHeader)
 // Authenticator checks bearer tokens.
 type Authenticator struct {
 	byDigest map[[sha256.Size]byte]identity.Principal
+	// operators are kept apart from the tenants' tokens: a tenant route never
+	// admits one, and an operator route never admits a tenant's (see operator.go).
+	operators map[[sha256.Size]byte]identity.Principal
 }
 
 // New indexes every configured token by digest.
 func New(c *config.Config) *Authenticator {
-	a := &Authenticator{byDigest: map[[sha256.Size]byte]identity.Principal{}}
+	a := &Authenticator{byDigest: map[[sha256.Size]byte]identity.Principal{}, operators: map[[sha256.Size]byte]identity.Principal{}}
 	for tenant, t := range c.Tenants {
 		for _, tok := range t.Tokens {
-			var d [sha256.Size]byte
-			if tok.Plain != "" {
-				d = sha256.Sum256([]byte(tok.Plain))
-			} else {
-				hex.Decode(d[:], []byte(tok.SHA256))
-			}
-			a.byDigest[d] = identity.Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
+			a.byDigest[digest(tok)] = identity.Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
 		}
 	}
+	for _, tok := range c.Operators {
+		a.operators[digest(tok)] = identity.Principal{Role: tok.Role, Token: tok.Name}
+	}
 	return a
+}
+
+func digest(tok config.Token) [sha256.Size]byte {
+	var d [sha256.Size]byte
+	if tok.Plain != "" {
+		return sha256.Sum256([]byte(tok.Plain))
+	}
+	hex.Decode(d[:], []byte(tok.SHA256))
+	return d
 }
 
 // Digest returns the hex SHA-256 of a token, the form gateway.yaml stores.
@@ -52,24 +61,33 @@ func Digest(token string) string {
 
 // Authenticate returns the principal of the request's bearer token.
 func (a *Authenticator) Authenticate(r *http.Request) (identity.Principal, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return identity.Principal{}, apierr.E(apierr.MissingAPIKey, "", nil)
+	tok, err := bearer(r)
+	if err != nil {
+		return identity.Principal{}, err
 	}
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		if tok, ok = strings.CutPrefix(h, "bearer "); !ok {
-			return identity.Principal{}, apierr.E(apierr.MissingAPIKey, "The Authorization header must be \"Bearer <token>\".", nil)
-		}
-	}
-	p, ok := a.Lookup(strings.TrimSpace(tok))
+	p, ok := a.Lookup(tok)
 	if !ok {
 		return identity.Principal{}, apierr.E(apierr.InvalidAPIKey, "", nil)
 	}
 	return p, nil
 }
 
-// Lookup returns the principal of a token. The map lookup is on a digest, so its
+// bearer returns the request's bearer token.
+func bearer(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", apierr.E(apierr.MissingAPIKey, "", nil)
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		if tok, ok = strings.CutPrefix(h, "bearer "); !ok {
+			return "", apierr.E(apierr.MissingAPIKey, "The Authorization header must be \"Bearer <token>\".", nil)
+		}
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+// Lookup returns the principal of a tenant's token; an operator's token is not one. The map lookup is on a digest, so its
 // timing says nothing useful about the token.
 func (a *Authenticator) Lookup(token string) (identity.Principal, bool) {
 	p, ok := a.byDigest[sha256.Sum256([]byte(token))]

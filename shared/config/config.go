@@ -26,6 +26,10 @@ type Config struct {
 	Conversations Conversations `yaml:"conversations"`
 	// RedisURL enables asynq workers, shared rate limits and the response cache.
 	RedisURL string `yaml:"redis_url"`
+	// Operators are the tokens of whoever runs the gateway (see operators.go).
+	Operators []Token `yaml:"operators"`
+	// Server bounds slow, idle and numerous connections (see operators.go).
+	Server Server `yaml:"server"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.
@@ -131,7 +135,8 @@ type Token struct {
 	Name   string `yaml:"name"`
 	SHA256 string `yaml:"sha256"`
 	Role   string `yaml:"role"`
-	// Plain is set only for tokens from API_KEYS or the dev token; never read from YAML.
+	// Plain is set only for tokens from the environment (API_KEYS, SPASS_*_TOKEN)
+	// or the dev shim's kept tokens; never read from YAML.
 	Plain string `yaml:"-"`
 }
 
@@ -210,4 +215,5 @@ func (c *Config) applyDefaults() {
 			m.Type, m.Kinds = "chat", []string{"chat"}
 		}
 	}
+	c.securityDefaults()
 }

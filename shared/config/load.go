@@ -28,6 +28,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := applyEnv(c, getenv); err != nil {
 		return nil, err
 	}
+	applyOperatorEnv(c, getenv)
 	if len(c.Backends) == 0 {
 		embed(c)
 	}

@@ -88,5 +88,5 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateOperators()
 }

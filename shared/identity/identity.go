@@ -4,9 +4,12 @@
 package identity
 
 // Roles, from most to least privileged. The operator runs the gateway itself
-// (queues, /statsz, pprof, /proxy); no tenant token has it.
+// (queues, /statsz, pprof, /proxy); no tenant token has it. RoleMetrics is a
+// scraper's: it reads /metrics and /statsz and nothing else. Neither belongs to a
+// tenant, so neither passes the authentication of a tenant route.
 const (
 	RoleOperator    = "operator"
+	RoleMetrics     = "metrics"
 	RoleAdmin       = "admin"
 	RoleTenantAdmin = "tenant_admin"
 	RoleUser        = "user"

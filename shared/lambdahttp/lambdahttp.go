@@ -71,7 +71,7 @@ func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv fun
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg.Addr, h, stdout)
+	return serve(ctx, cfg.Addr, h, a.ServerLimits(), stdout)
 }
 
 // Config loads the process configuration for a bootstrap. Unlike the dev shim it has
@@ -102,12 +102,12 @@ func Config(getenv func(string) string, underLambda bool) (*config.Config, error
 	return cfg, nil
 }
 
-// serve runs h on addr until ctx ends, then drains in-flight requests.
-func serve(ctx context.Context, addr string, h http.Handler, stdout io.Writer) error {
+// serve runs h on addr, bounded by l, until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, addr string, h http.Handler, l web.Limits, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "listening on http://%s (no %s: plain HTTP)\n", ln.Addr(), RuntimeAPIEnv)
-	return web.Serve(ctx, ln, h)
+	return web.ServeWith(ctx, ln, h, l)
 }

@@ -19,10 +19,20 @@ import (
 // vision request that inlines the image well under the gateway's body limit.
 const MaxImageBytes = 10 << 20
 
+// Bounds of an image's dimensions. The byte size says nothing about them: a 74-byte
+// PNG may declare 100000x100000 pixels, which whoever decodes it (a vision backend,
+// a thumbnailer) would have to allocate 40 GB for. 50 megapixels is more than any
+// vision model reads; 16384 is the side limit of common decoders and GPUs.
+const (
+	MaxImagePixels = 50_000_000
+	MaxImageSide   = 16384
+)
+
 // Errors of PutImage a client can correct.
 var (
-	ErrImageType     = errors.New("media: not a png, jpeg, gif or webp image")
-	ErrImageTooLarge = errors.New("media: image larger than 10 MiB")
+	ErrImageType       = errors.New("media: not a png, jpeg, gif or webp image")
+	ErrImageTooLarge   = errors.New("media: image larger than 10 MiB")
+	ErrImageDimensions = errors.New("media: image over 50 megapixels or 16384 pixels a side")
 )
 
 // Image is one stored image. Bytes is only filled by Image; listings leave it nil.
@@ -49,8 +59,20 @@ const (
 
 // Inspect sniffs b's type and reads its dimensions. Only PNG, JPEG, GIF and
 // WebP are accepted: the formats vision models read. A file whose header does not
-// parse is refused, so a renamed text file cannot pass as an image.
+// parse is refused, so a renamed text file cannot pass as an image, and so is one
+// whose declared dimensions exceed MaxImagePixels or MaxImageSide.
 func Inspect(b []byte) (contentType string, width, height int, err error) {
+	ct, w, h, err := inspect(b)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide || int64(w)*int64(h) > MaxImagePixels {
+		return "", 0, 0, ErrImageDimensions
+	}
+	return ct, w, h, nil
+}
+
+func inspect(b []byte) (contentType string, width, height int, err error) {
 	if len(b) > MaxImageBytes {
 		return "", 0, 0, ErrImageTooLarge
 	}

@@ -24,6 +24,7 @@ type Metrics struct {
 	costEUR  *prometheus.CounterVec
 	perReq   *prometheus.HistogramVec
 	subcalls *prometheus.CounterVec
+	cuts     *prometheus.CounterVec
 
 	mu     sync.RWMutex
 	series map[seriesKey]series // requests and latency children, see Observe
@@ -79,8 +80,15 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "spass_subcalls_total",
 			Help: "Sub-calls billed under a parent request (tool-loop rounds, RAG embeddings), by route.",
 		}, []string{"route"}),
+		cuts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_server_cuts_total",
+			Help: "Connections and requests the HTTP server cut, by reason: client_conn_limit, conn_limit, body_timeout, idle_timeout.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls,
+	for _, reason := range []string{"client_conn_limit", "conn_limit", "body_timeout", "idle_timeout"} {
+		m.cuts.WithLabelValues(reason) // every series from the start, so rate() sees the first cut
+	}
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls, m.cuts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -128,6 +136,9 @@ func (m *Metrics) Billed(b Bill) {
 		m.subcalls.WithLabelValues(b.Route).Inc()
 	}
 }
+
+// Cut counts one connection or request the HTTP server cut (web.Limits).
+func (m *Metrics) Cut(reason string) { m.cuts.WithLabelValues(reason).Inc() }
 
 // Gauge registers a gauge read at scrape time (queue depth and the like).
 func (m *Metrics) Gauge(name, help string, labels prometheus.Labels, read func() float64) {

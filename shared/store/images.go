@@ -11,7 +11,8 @@ import (
 const imageMeta = `id, tenant_id, user_id, content_type, size, width, height, source, prompt, created_at`
 
 // PutImage inspects img.Bytes, fills in the id, type, size, dimensions and time, and
-// stores it. It returns media.ErrImageType or media.ErrImageTooLarge for a file it refuses.
+// stores it. It returns media.ErrImageType, media.ErrImageTooLarge or
+// media.ErrImageDimensions for a file it refuses.
 func (db *DB) PutImage(ctx context.Context, img *media.Image) error {
 	ct, w, h, err := media.Inspect(img.Bytes)
 	if err != nil {

@@ -12,13 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"spass/shared/identity"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"spass/shared/apierr"
+	"spass/shared/identity"
 )
 
 // Call is who runs a tool and for what: the principal, the request it belongs to,
@@ -61,9 +63,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Errorf builds a tool error.
+// Errorf builds a tool error. The message is clipped like an API error's: it may
+// quote the arguments, and it goes back to the model and to /v1/tools/execute.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: apierr.Clip(fmt.Sprintf(format, args...), apierr.MaxMessage)}
 }
 
 // Registry holds the tools; it is read-only after setup and safe for concurrent use.

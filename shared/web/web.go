@@ -1,6 +1,7 @@
 // Package web holds the HTTP plumbing every endpoint group shares: handlers that
 // return errors, one adapter that turns them into catalog responses, body reading,
-// request ids, recovery, logging and per-request trace data for metrics.
+// request ids, recovery, logging and per-request trace data for metrics, and the
+// server loop with its limits on slow, idle and numerous clients (serve.go).
 package web
 
 import (
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 
 	"spass/shared/apierr"
@@ -48,17 +50,27 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e.Write(w)
 }
 
-// ReadBody reads the whole request body, bounded by MaxBody.
+// ReadBody reads the whole request body, bounded by MaxBody and by the server's
+// body deadline (Limits.Body).
 func ReadBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, apierr.E(apierr.BodyTooLarge, "", nil)
-	}
 	if err != nil {
-		return nil, apierr.E(apierr.InvalidRequest, "The request body could not be read.", err)
+		return nil, BodyError(err)
 	}
 	return b, nil
+}
+
+// BodyError maps an error reading a request body to the catalog: past the size
+// limit is 413, past the read deadline 408, anything else 400.
+func BodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return apierr.E(apierr.BodyTooLarge, "", nil)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return apierr.E(apierr.RequestTimeout, "", nil) // counted and logged by the server loop
+	}
+	return apierr.E(apierr.InvalidRequest, "The request body could not be read.", err)
 }
 
 // JSON writes v with status.

@@ -19,6 +19,11 @@ import (
 // the dev token's digest) is written into dir and handed over as SPASS_CONFIG.
 func functionEnv(cfg *config.Config, getenv func(string) string, environ []string, dir string) ([]string, error) {
 	env := append([]string(nil), environ...)
+	if tok := operatorToken(cfg); tok != "" && getenv(config.OperatorTokenEnv) == "" {
+		// The operator token shim.Embed kept in the data dir reaches the functions as
+		// the variable a deployment would set.
+		env = append(env, config.OperatorTokenEnv+"="+tok)
+	}
 	devToken := ""
 	if getenv("API_KEYS") == "" && getenv("SPASS_CONFIG") == "" {
 		devToken = token(cfg)
@@ -85,6 +90,17 @@ func functionEnv(cfg *config.Config, getenv func(string) string, environ []strin
 func token(cfg *config.Config) string {
 	for _, t := range cfg.Tenants[config.DefaultTenant].Tokens {
 		if t.Plain != "" {
+			return t.Plain
+		}
+	}
+	return ""
+}
+
+// operatorToken is an operator token this process knows in plain: SPASS_OPERATOR_TOKEN
+// or the one shim.Embed keeps; "" when operators come from a file.
+func operatorToken(cfg *config.Config) string {
+	for _, t := range cfg.Operators {
+		if t.Plain != "" && t.Role == config.RoleOperator {
 			return t.Plain
 		}
 	}

@@ -96,9 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		fns[i].MaxConcurrency = o.concurrency
 	}
 	if o.bench {
-		return bench(ctx, fns, routes, token(cfg), o.runs, stdout)
+		return bench(ctx, fns, routes, token(cfg), operatorToken(cfg), o.runs, stdout)
 	}
-	return serve(ctx, cfg.Addr, fns, routes, stdout)
+	return serve(ctx, cfg, fns, routes, stdout)
 }
 
 // build makes the bootstraps for this machine, unless told they are there.
@@ -123,14 +123,15 @@ func build(ctx context.Context, o options, stdout io.Writer) (map[string]string,
 	return bins, nil
 }
 
-// serve runs the emulator on addr until ctx ends.
-func serve(ctx context.Context, addr string, fns []lambda.Function, routes []lambda.Route, stdout io.Writer) error {
+// serve runs the emulator on cfg's address, bounded by its server: limits, until
+// ctx ends.
+func serve(ctx context.Context, cfg *config.Config, fns []lambda.Function, routes []lambda.Route, stdout io.Writer) error {
 	e, err := lambda.New(fns, routes, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
@@ -142,5 +143,7 @@ func serve(ctx context.Context, addr string, fns []lambda.Function, routes []lam
 		fmt.Fprintf(stdout, "  %-32s -> %-18s (%s)\n", r.Pattern, r.Function, kind)
 	}
 	fmt.Fprintf(stdout, "SPASS as Lambda functions on http://%s (one process per concurrent request)\n", ln.Addr())
-	return web.Serve(ctx, ln, e)
+	s := cfg.Server
+	return web.ServeWith(ctx, ln, e, web.Limits{Idle: s.IdleTimeout.Duration, Body: s.BodyTimeout.Duration,
+		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient})
 }
