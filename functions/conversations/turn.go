@@ -195,7 +195,7 @@ func (t *turn) resolveModel() error {
 	}
 	t.model = t.a.Router.Model(id)
 	if t.model == nil {
-		return apierr.P(apierr.ModelNotFound, "model", fmt.Sprintf("The model %q does not exist or is not served by this gateway.", id))
+		return chat.ModelNotFound(id)
 	}
 	t.provider = provider
 	return nil

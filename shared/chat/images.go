@@ -193,10 +193,10 @@ func (s *Service) imageModel(eff *tenantcfg.Effective, id string) (*router.Model
 	}
 	m := s.Router.Model(id)
 	if m == nil || m.Type != "image" {
-		return nil, modelNotFound(id)
+		return nil, ModelNotFound(id)
 	}
 	if eff != nil && !eff.ModelAllowed(id) {
-		return nil, apierr.P(apierr.ModelNotAllowed, "model", fmt.Sprintf("Your tenant may not use the model %q.", id))
+		return nil, apierr.P(apierr.ModelNotAllowed, "model", "Your tenant may not use the model "+apierr.Quote(id)+".")
 	}
 	return m, nil
 }

@@ -57,7 +57,7 @@ func (s *Service) prependPrompt(ctx context.Context, p identity.Principal, req *
 		return apierr.E(apierr.Internal, "", err)
 	}
 	if !ok {
-		return apierr.P(apierr.SystemPromptNotFound, HeaderSystemPrompt, fmt.Sprintf("No system prompt named %q.", name))
+		return apierr.P(apierr.SystemPromptNotFound, HeaderSystemPrompt, "No system prompt named "+apierr.Quote(name)+".")
 	}
 	sys, _ := json.Marshal(map[string]string{"role": "system", "content": text})
 	msgs := strings.TrimSpace(gjson.GetBytes(req.Raw, "messages").Raw)
@@ -95,7 +95,7 @@ func (s *Service) inlineImages(ctx context.Context, p identity.Principal, req *R
 			return apierr.E(apierr.Internal, "", err)
 		}
 		if !ok {
-			return apierr.P(apierr.ImageNotFound, "messages", fmt.Sprintf("No stored image %q.", r.id))
+			return apierr.P(apierr.ImageNotFound, "messages", "No stored image "+apierr.Quote(r.id)+".")
 		}
 		url := "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)
 		if req.Raw, err = sjson.SetBytes(req.Raw, r.path, url); err != nil {

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -127,7 +126,7 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
-				return apierr.P(apierr.CapabilityMissing, "messages", fmt.Sprintf("The model %q does not read images; GET /v1/info lists the vision models.", req.Model))
+				return apierr.P(apierr.CapabilityMissing, "messages", "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
 				return c.toolLoop(ctx, m, req, stack)
@@ -167,7 +166,7 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 	ctx, id := requestid.Claim(ctx)
 	m := s.Router.Model(model)
 	if m == nil || !m.Serves(modelType) {
-		return Result{RequestID: id}, modelNotFound(model) // no model label: names a client made up would grow the metrics without bound
+		return Result{RequestID: id}, ModelNotFound(model) // no model label: names a client made up would grow the metrics without bound
 	}
 	var eff *tenantcfg.Effective
 	if s.Settings != nil {
@@ -176,7 +175,7 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 			return Result{RequestID: id, Model: model}, err
 		}
 		if !eff.ModelAllowed(model) {
-			return Result{RequestID: id, Model: model}, apierr.P(apierr.ModelNotAllowed, "model", fmt.Sprintf("Your tenant may not use the model %q.", model))
+			return Result{RequestID: id, Model: model}, apierr.P(apierr.ModelNotAllowed, "model", "Your tenant may not use the model "+apierr.Quote(model)+".")
 		}
 	}
 	c := &call{s: s, ctx: ctx, p: p, eff: eff, opts: opts, sink: sink, route: route, start: time.Now(),
@@ -219,8 +218,9 @@ func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capa
 	return err
 }
 
-func modelNotFound(id string) error {
-	return apierr.P(apierr.ModelNotFound, "model", fmt.Sprintf("The model %q does not exist or is not served by this gateway.", id))
+// ModelNotFound is the catalog error for a model the gateway does not serve.
+func ModelNotFound(id string) error {
+	return apierr.P(apierr.ModelNotFound, "model", "The model "+apierr.Quote(id)+" does not exist or is not served by this gateway.")
 }
 
 // setServedHeaders says which backend and tier served the request. Header values

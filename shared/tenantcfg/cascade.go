@@ -188,7 +188,7 @@ func (s *Service) Set(ctx context.Context, tenant string, body map[string]json.R
 	for name, raw := range body {
 		k, ok := Lookup(name)
 		if !ok {
-			return apierr.P(apierr.UnknownSetting, name, fmt.Sprintf("%q is not a tenant setting.", name))
+			return apierr.P(apierr.UnknownSetting, name, ""+apierr.Quote(name)+" is not a tenant setting.")
 		}
 		var dec any
 		if err := json.Unmarshal(raw, &dec); err != nil {
@@ -212,7 +212,7 @@ func (s *Service) Set(ctx context.Context, tenant string, body map[string]json.R
 func (s *Service) Delete(ctx context.Context, tenant, key string) error {
 	if key != "" {
 		if _, ok := Lookup(key); !ok {
-			return apierr.P(apierr.UnknownSetting, key, fmt.Sprintf("%q is not a tenant setting.", key))
+			return apierr.P(apierr.UnknownSetting, key, ""+apierr.Quote(key)+" is not a tenant setting.")
 		}
 	}
 	if _, err := s.db.DeleteConfig(ctx, tenant, key); err != nil {
