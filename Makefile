@@ -86,7 +86,7 @@ bench-lambda:
 # The DGX host's binaries for infra/systemd (the Spark is arm64).
 HOST_ARCH ?= arm64
 host:
-	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-gateway ./local/cmd/gateway
+	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-gateway ./cmd/gateway
 	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-workers ./workers
 
 # infra/: systemd units, env templates, Prometheus config and alert rules (promtool).

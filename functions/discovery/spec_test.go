@@ -11,9 +11,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"spass/functions"
 	"spass/functions/admin"
 	"spass/functions/discovery"
-	"spass/local/shim"
 	"spass/shared/apierr"
 )
 
@@ -96,7 +96,7 @@ func TestSpecMatchesMountedRoutes(t *testing.T) {
 		}
 	}
 	mounted := map[string]bool{}
-	for _, g := range shim.Groups {
+	for _, g := range functions.Groups {
 		for _, route := range g.Routes {
 			ops, ok := routeOperations(doc, route)
 			if !ok {

@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"spass/local/shim"
+	"spass/functions"
 	"spass/local/simulator"
 	"spass/shared/app"
 	"spass/shared/auth"
@@ -101,7 +101,7 @@ func (e *Env) AddGateway(ctx context.Context, gw GatewaySetup) (string, error) {
 		return "", fmt.Errorf("gateway: %w", err)
 	}
 	e.apps = append(e.apps, a)
-	url, err := e.serve(shim.Handler(a))
+	url, err := e.serve(functions.Handler(a))
 	if err != nil {
 		return "", fmt.Errorf("gateway: %w", err)
 	}

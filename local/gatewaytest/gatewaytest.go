@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"spass/local/shim"
+	"spass/functions"
 	"spass/local/simulator"
 	"spass/shared/app"
 	"spass/shared/auth"
@@ -124,7 +124,7 @@ func Start(t testing.TB, s Setup) *Env {
 		e.URL = serve(t, a)
 		return e
 	}
-	srv := httptest.NewServer(shim.Handler(a))
+	srv := httptest.NewServer(functions.Handler(a))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	e.URL = srv.URL
 	return e
@@ -141,7 +141,7 @@ func serve(t testing.TB, a *app.App) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := web.ServeWith(ctx, ln, shim.Handler(a), a.ServerLimits()); err != nil {
+		if err := web.ServeWith(ctx, ln, functions.Handler(a), a.ServerLimits()); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}()

@@ -8,10 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"spass/functions"
 	"sync"
 	"time"
-
-	"spass/local/shim"
 )
 
 // FunctionSpec ties a template.yaml function to the endpoint group it runs.
@@ -19,7 +18,7 @@ type FunctionSpec struct {
 	// LogicalID names the template.yaml resource and its Makefile target
 	// build-<LogicalID>.
 	LogicalID string
-	// Group names the shim.Groups entry whose handler functions/<Group>/bootstrap
+	// Group names the functions.Groups entry whose handler functions/<Group>/bootstrap
 	// serves.
 	Group string
 	// Streamed lists the group's routes that answer with SSE. Only a Function URL
@@ -28,7 +27,7 @@ type FunctionSpec struct {
 }
 
 // Functions is the bundle: every endpoint group as one Lambda function. A group
-// added to shim.Groups needs a line here; the tests check it against the template
+// added to functions.Groups needs a line here; the tests check it against the template
 // and the Makefile.
 var Functions = []FunctionSpec{
 	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"}},
@@ -72,13 +71,13 @@ func BundleRoutes(t *Template) ([]Route, error) {
 }
 
 // group finds a dev shim group by name.
-func group(name string) (shim.Group, bool) {
-	for _, g := range shim.Groups {
+func group(name string) (functions.Group, bool) {
+	for _, g := range functions.Groups {
 		if g.Name == name {
 			return g, true
 		}
 	}
-	return shim.Group{}, false
+	return functions.Group{}, false
 }
 
 // Build runs `make build-<LogicalId> LAMBDA_ARCH=arch` in root (the module, where

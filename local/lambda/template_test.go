@@ -16,8 +16,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"spass/functions"
 	"spass/local/lambda"
-	"spass/local/shim"
 	"spass/shared/app"
 	"spass/shared/config"
 )
@@ -174,7 +174,7 @@ func TestTemplateFunctions(t *testing.T) {
 			t.Errorf("template.yaml function %s is not in lambda.Functions", id)
 		}
 	}
-	for _, g := range shim.Groups {
+	for _, g := range functions.Groups {
 		n := 0
 		for _, spec := range lambda.Functions {
 			if spec.Group == g.Name {
@@ -253,7 +253,7 @@ func TestTemplateRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all []string
-	for _, g := range shim.Groups {
+	for _, g := range functions.Groups {
 		all = append(all, g.Routes...)
 	}
 	if len(routes) != len(all) {
@@ -279,7 +279,7 @@ func shimMux(t *testing.T) *http.ServeMux {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	mux, ok := shim.Handler(a).(*http.ServeMux)
+	mux, ok := functions.Handler(a).(*http.ServeMux)
 	if !ok {
 		t.Fatal("shim.Handler is no longer a *http.ServeMux; look routes up another way")
 	}
@@ -298,14 +298,14 @@ func sampleRequest(key string) *http.Request {
 	return httptest.NewRequest(method, path, nil)
 }
 
-func groupNamed(t *testing.T, name string) shim.Group {
-	for _, g := range shim.Groups {
+func groupNamed(t *testing.T, name string) functions.Group {
+	for _, g := range functions.Groups {
 		if g.Name == name {
 			return g
 		}
 	}
 	t.Fatalf("no dev shim group %q", name)
-	return shim.Group{}
+	return functions.Group{}
 }
 
 func str(v any) string {

@@ -67,7 +67,7 @@ func TestJobsRunInProcessWithoutRedis(t *testing.T) {
 		t.Fatalf("without Redis, Jobs must be the in-process runner: %T", a.Jobs)
 	}
 	insert(t, a.Store, "r1", 1000)
-	stop, err := StartJobs(context.Background(), a, func(string) string { return "" })
+	stop, err := a.StartJobs(context.Background(), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestJobsRunOnRedisInsideTheGateway(t *testing.T) {
 	if a.LocalJobs != nil {
 		t.Fatal("with Redis there is no in-process runner")
 	}
-	stop, err := StartJobs(context.Background(), a, func(k string) string { return env[k] })
+	stop, err := a.StartJobs(context.Background(), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

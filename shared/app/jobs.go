@@ -46,3 +46,37 @@ func (a *App) openJobs() error {
 	}}, a.closers...)
 	return nil
 }
+
+// StartJobs runs the background jobs as the gateway does (functions.Serve, and
+// tests that need jobs beside gatewaytest). Without Redis (the embedded default) it
+// starts the app's in-process runner and the scheduler of the periodic jobs on it,
+// catching up once at start; with Redis the workers binary serves the queues,
+// unless SPASS_WORKERS is "inprocess", which runs the same workers here.
+func (a *App) StartJobs(ctx context.Context, getenv func(string) string) (stop func(), err error) {
+	if a.LocalJobs != nil {
+		sch, err := jobs.NewScheduler(a.LocalJobs, a.JobKinds()...)
+		if err != nil {
+			return nil, err
+		}
+		a.LocalJobs.Start()
+		sch.CatchUp(ctx)
+		sch.Start()
+		return func() {
+			sch.Stop()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			a.LocalJobs.Shutdown(ctx)
+		}, nil
+	}
+	if getenv("SPASS_WORKERS") != "inprocess" {
+		return func() {}, nil
+	}
+	w, err := jobs.NewWorkers(a.Config.RedisURL, jobs.WorkersConfig{Metrics: a.Metrics.Registry()}, a.JobKinds()...)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	return w.Shutdown, nil
+}

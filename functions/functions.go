@@ -1,6 +1,7 @@
-// Package shim is the dev shim: it mounts every endpoint group on one port, the way
-// the DGX host runs the gateway in production and developers run it with `make run`.
-package shim
+// Package functions is the bundle: every endpoint group of functions/, mounted on
+// one port (the DGX host's gateway, the dev shim) or one per Lambda function
+// (functions/<group>/bootstrap). It also serves that bundle as the host does.
+package functions
 
 import (
 	"net/http"
