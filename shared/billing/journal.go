@@ -110,8 +110,9 @@ func readSegments(dir string) ([]entry, error) {
 	return out, nil
 }
 
-// open creates and maps a segment of size bytes whose first final row will be
-// firstSeq.
+// open creates and maps a segment of size bytes named for firstSeq, the first
+// new entry it will hold (copies of open starts carried into it come first and
+// keep their older numbers).
 func (j *journal) open(firstSeq int64, size int) (*segment, error) {
 	path := segmentName(j.dir, firstSeq)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_EXCL, 0o600)

@@ -20,9 +20,10 @@ import (
 // replayed, an interrupted row with the usage estimated at Begin.
 
 // InterruptedStatus is the status of a request whose stream the gateway itself cut
-// by dying: the catalog's stream_interrupted (502), the status of a stream a
-// backend broke off. Not 499: that says the client went away, which it did not,
-// and rollups count 5xx as the gateway's errors, which this is.
+// by dying: the catalog's stream_interrupted (502), the status of a stream cut on
+// the serving side (a backend that broke off). Not 499: that says the client went
+// away and chose to stop, which it did not; a 5xx says the fault was ours, and the
+// ledger can tell crash-cut streams from client-cut ones.
 var InterruptedStatus = apierr.Lookup(apierr.StreamInterrupted).Status
 
 // openKey names a request begun and not yet settled. The final row of the same
