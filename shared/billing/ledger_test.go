@@ -3,7 +3,9 @@ package billing_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,4 +128,32 @@ func TestServiceBeginPricesTheEstimate(t *testing.T) {
 		r[0].PromptTokens != 3000 || r[0].CostNanoUSD != 3_000_000 || r[0].CostNanoEUR != 1_500_000 {
 		t.Fatalf("interrupted stream: %+v, want one estimated row at status %d costing 3000 prompt tokens", r, billing.InterruptedStatus)
 	}
+}
+
+// BenchmarkLedgerStreams is BenchmarkLedgerWrites for streamed requests: each
+// journals its start (Begin) and then its final row, which settles it.
+func BenchmarkLedgerStreams(b *testing.B) {
+	l, _ := openLedger(b)
+	b.SetParallelism(32)
+	var n atomic.Int64
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := row(0)
+			r.RequestID = strconv.FormatInt(n.Add(1), 10)
+			if err := l.Begin(r); err != nil {
+				b.Error(err)
+			}
+			if err := l.Record(r); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	if err := l.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if u := l.Unsettled(); u != 0 {
+		b.Fatalf("%d requests left unsettled", u)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "streams/s")
 }
