@@ -30,25 +30,7 @@ func TestKill9DuringBurstLosesNoBilledResponse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the gateway binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gateway")
-	build := exec.Command("go", "build", "-o", bin, "spass/local/cmd/gateway")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sim := httptest.NewServer(simulator.New(simulator.Options{}))
-	defer sim.Close()
-	cfg := filepath.Join(dir, "gateway.yaml")
-	yaml := fmt.Sprintf(`backends: [{name: sim, kind: simulator, base_url: %q}]
-models: [{id: sim-chat, chain: [{backend: sim}], pricing: {input: 1, output: 2}}]
-tenants: {acme: {tokens: [{name: t, sha256: %s, role: user}]}}
-`, sim.URL, auth.Digest(token))
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	addr := freeAddr(t)
-
+	bin, cfg, data, addr := setup(t, simulator.Options{})
 	gw := start(t, bin, cfg, data, addr)
 	var answered sync.Map // request id -> true, for complete answers only
 	var count atomic.Int64
@@ -127,6 +109,30 @@ func chat(ctx context.Context, addr string, stream bool) (string, bool) {
 		complete = complete || line == "data: [DONE]" || (!stream && strings.HasSuffix(line, "}"))
 	}
 	return resp.Header.Get("SPASS-Request-Id"), complete && sc.Err() == nil
+}
+
+// setup builds the gateway binary and writes its config for one tenant and a
+// simulator backend run with opts; it returns the binary, config, data dir and
+// a free address.
+func setup(t *testing.T, opts simulator.Options) (bin, cfg, data, addr string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin = filepath.Join(dir, "gateway")
+	build := exec.Command("go", "build", "-o", bin, "spass/local/cmd/gateway")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sim := httptest.NewServer(simulator.New(opts))
+	t.Cleanup(sim.Close)
+	cfg = filepath.Join(dir, "gateway.yaml")
+	yaml := fmt.Sprintf(`backends: [{name: sim, kind: simulator, base_url: %q}]
+models: [{id: sim-chat, chain: [{backend: sim}], pricing: {input: 1, output: 2}}]
+tenants: {acme: {tokens: [{name: t, sha256: %s, role: user}]}}
+`, sim.URL, auth.Digest(token))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bin, cfg, filepath.Join(dir, "data"), freeAddr(t)
 }
 
 func start(t *testing.T, bin, cfg, data, addr string) *exec.Cmd {

@@ -192,7 +192,7 @@ func (a *App) billed(rows []store.LedgerRow) {
 		r := &rows[i]
 		a.Metrics.Billed(metrics.Bill{Tenant: r.TenantID, Model: r.Model, Route: r.Route,
 			Prompt: r.PromptTokens, Completion: r.CompletionTokens, Cached: r.CachedTokens,
-			NanoUSD: r.CostNanoUSD, NanoEUR: r.CostNanoEUR, SubCall: r.ParentRequestID != ""})
+			NanoUSD: r.CostNanoUSD, NanoEUR: r.CostNanoEUR, SubCall: r.ParentRequestID != "", Estimated: r.Estimated})
 	}
 }
 

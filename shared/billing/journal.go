@@ -25,10 +25,13 @@ const populateAhead = 256 << 10
 // without changing their contents.
 const madvPopulateWrite = 23
 
-// entry is one journal line: a ledger row and its sequence number.
+// entry is one journal line: a ledger row and its sequence number. An Open entry
+// is a request's start (Ledger.Begin): it is never committed as it stands, only
+// replayed as an interrupted row when its request has no final row (open.go).
 type entry struct {
-	Seq int64
-	Row store.LedgerRow
+	Seq  int64
+	Open bool `json:",omitempty"` // omitted on final rows: their lines are unchanged
+	Row  store.LedgerRow
 }
 
 // segment is a journal file mapped into memory.
@@ -57,6 +60,10 @@ type journal struct {
 	sealed []*segment
 	enc    *json.Encoder
 	buf    bytes.Buffer
+	// opens holds the line of every request begun and not yet settled. A new
+	// segment starts with copies of them: the sealed one is deleted once its
+	// rows are committed, while a stream begun in it may still be running.
+	opens map[openKey][]byte
 }
 
 // segmentName orders segments by the first sequence number they may hold.
@@ -103,18 +110,20 @@ func readSegments(dir string) ([]entry, error) {
 	return out, nil
 }
 
-// open creates and maps a segment whose first entry will be firstSeq.
-func (j *journal) open(firstSeq int64) (*segment, error) {
+// open creates and maps a segment of size bytes named for firstSeq, the first
+// new entry it will hold (copies of open starts carried into it come first and
+// keep their older numbers).
+func (j *journal) open(firstSeq int64, size int) (*segment, error) {
 	path := segmentName(j.dir, firstSeq)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Truncate(int64(j.limit)); err != nil {
+	if err := f.Truncate(int64(size)); err != nil {
 		f.Close()
 		return nil, err
 	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, j.limit, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -137,18 +146,63 @@ func (j *journal) append(e entry) error {
 		return fmt.Errorf("ledger row of %d bytes exceeds the journal segment", len(line))
 	}
 	if j.cur == nil || j.cur.off+len(line) > len(j.cur.mem) {
-		next, err := j.open(e.Seq)
-		if err != nil {
+		if err := j.roll(e.Seq, len(line)); err != nil {
 			return err
 		}
-		if j.cur != nil {
-			j.cur.lastSeq = e.Seq - 1
-			j.sealed = append(j.sealed, j.cur)
-		}
-		j.cur = next
 	}
 	j.cur.off += copy(j.cur.mem[j.cur.off:], line)
 	return nil
+}
+
+// roll seals the current segment and starts the next, named firstSeq, with a
+// copy of every open request's line, so that deleting the sealed segment loses
+// no start. Copies keep their sequence numbers; a replay takes one per request.
+// The segment grows past limit only when the opens and need do not fit in it.
+func (j *journal) roll(firstSeq int64, need int) error {
+	for _, line := range j.opens {
+		need += len(line)
+	}
+	size := j.limit
+	if need > size {
+		page := os.Getpagesize()
+		size = (need + page - 1) / page * page
+	}
+	next, err := j.open(firstSeq, size)
+	if err != nil {
+		return err
+	}
+	for _, line := range j.opens {
+		next.off += copy(next.mem[next.off:], line)
+	}
+	if j.cur != nil {
+		j.cur.lastSeq = firstSeq - 1
+		j.sealed = append(j.sealed, j.cur)
+	}
+	j.cur = next
+	return nil
+}
+
+// begin appends e, a request's start, and keeps its line until settle.
+func (j *journal) begin(k openKey, e entry) error {
+	if err := j.append(e); err != nil {
+		return err
+	}
+	if j.opens == nil {
+		j.opens = map[openKey][]byte{}
+	}
+	j.opens[k] = bytes.Clone(j.buf.Bytes())
+	return nil
+}
+
+// settle forgets k's start: its final row follows, and the start is not copied
+// into later segments. It reports whether k was open.
+func (j *journal) settle(k openKey) bool {
+	if len(j.opens) == 0 { // the common case: no hashing per row
+		return false
+	}
+	_, ok := j.opens[k]
+	delete(j.opens, k)
+	return ok
 }
 
 // ahead returns the current segment's not yet written part that the next

@@ -61,13 +61,13 @@ func tryLock(f *os.File) error {
 
 // replayDead commits the rows of every dead process's journal under root that
 // are not in the ledger yet, then removes those journals. It returns the rows
-// it committed.
-func replayDead(ctx context.Context, db *store.DB, root string) (int, error) {
+// it committed, for the metrics.
+func replayDead(ctx context.Context, db *store.DB, root string) ([]store.LedgerRow, error) {
 	dirs, err := os.ReadDir(root)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	total := 0
+	var total []store.LedgerRow
 	for _, d := range dirs {
 		if !d.IsDir() || strings.HasPrefix(d.Name(), tmpPrefix) {
 			continue
@@ -84,44 +84,50 @@ func replayDead(ctx context.Context, db *store.DB, root string) (int, error) {
 			lock.Close()
 			continue
 		}
-		n, err := replayJournal(ctx, db, d.Name(), dir)
+		rows, err := replayJournal(ctx, db, d.Name(), dir)
 		lock.Close()
 		if err != nil {
 			return total, err
 		}
-		total += n
+		total = append(total, rows...)
 	}
 	return total, nil
 }
 
 // replayJournal commits the rows of the journal in dir past its last committed
-// sequence number, removes it and forgets it. A crash anywhere in between leaves
-// it to be replayed again, adding nothing twice.
-func replayJournal(ctx context.Context, db *store.DB, id, dir string) (int, error) {
+// sequence number, and an interrupted row for each request begun and never
+// settled (open.go), then removes it and forgets it. A crash anywhere in between
+// leaves it to be replayed again, adding nothing twice.
+func replayJournal(ctx context.Context, db *store.DB, id, dir string) ([]store.LedgerRow, error) {
 	committed, err := db.JournalSeq(ctx, id)
 	if err != nil {
-		return 0, fmt.Errorf("ledger journal %s: %w", id, err)
+		return nil, fmt.Errorf("ledger journal %s: %w", id, err)
 	}
 	entries, err := readSegments(dir)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	last := committed
 	var rows []store.LedgerRow
 	for _, e := range entries {
-		if e.Seq > committed {
+		if e.Seq > committed && !e.Open {
 			rows = append(rows, e.Row)
 		}
 		last = max(last, e.Seq)
 	}
+	cut, err := interruptedRows(ctx, db, entries)
+	if err != nil {
+		return nil, fmt.Errorf("ledger journal %s: %w", id, err)
+	}
+	rows = append(rows, cut...)
 	if len(rows) > 0 {
 		if err := db.CommitJournal(ctx, rows, id, last); err != nil {
-			return 0, fmt.Errorf("ledger journal %s replay: %w", id, err)
+			return nil, fmt.Errorf("ledger journal %s replay: %w", id, err)
 		}
-		slog.Info("ledger journal of a stopped process replayed", "journal", id, "rows", len(rows))
+		slog.Info("ledger journal of a stopped process replayed", "journal", id, "rows", len(rows), "interrupted", len(cut))
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return len(rows), err
+		return rows, err
 	}
-	return len(rows), db.ForgetJournal(ctx, id)
+	return rows, db.ForgetJournal(ctx, id)
 }

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,11 +33,15 @@ type Ledger struct {
 	id string // this process's journal
 	// OnCommit, if set (before the first Record), receives the rows of each
 	// commit (metrics), from the writer goroutine: counting them costs the
-	// requests nothing.
+	// requests nothing. Rows replayed from dead processes' journals are
+	// included: at the first commit those replayed at start, the others as
+	// they are replayed. Calls never overlap.
 	OnCommit func(rows []store.LedgerRow)
+	replayed []store.LedgerRow // replayed by OpenLedger, not yet reported; guarded by flushMu
 
-	mu      sync.Mutex // guards seq, journal and pending
+	mu      sync.Mutex // guards seq, journal, pending and closed
 	seq     int64      // last sequence number appended
+	closed  bool       // Close has billed the open requests: no more rows
 	journal journal
 	lock    *os.File          // held while the process lives
 	pending []store.LedgerRow // appended, not yet committed: the last one is seq
@@ -73,9 +78,13 @@ func (l *Ledger) adopt(root string) {
 	for {
 		select {
 		case <-t.C:
-			if _, err := replayDead(context.Background(), l.db, root); err != nil {
+			rows, err := replayDead(context.Background(), l.db, root)
+			if err != nil {
 				slog.Error("ledger journal replay failed", "err", err)
 			}
+			l.flushMu.Lock()
+			l.report(rows)
+			l.flushMu.Unlock()
 		case <-l.stop:
 			return
 		}
@@ -92,31 +101,47 @@ func openJournal(ctx context.Context, db *store.DB, root string) (*Ledger, error
 	if err != nil {
 		return nil, fmt.Errorf("ledger journal: %w", err)
 	}
-	if _, err := replayDead(ctx, db, root); err != nil {
+	replayed, err := replayDead(ctx, db, root)
+	if err != nil {
 		lock.Close()
 		return nil, err
 	}
 	return &Ledger{db: db, id: id, lock: lock, journal: journal{dir: dir, limit: segmentBytes},
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
+		replayed: replayed, kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
 }
 
 // Record makes row durable and returns; the writer commits it to SQLite within
 // about linger. The error says the journal append failed: the row is still
-// committed, but a crash before that would lose it.
+// committed, but a crash before that would lose it. After Close it records
+// nothing: Close has billed what was still open.
 func (l *Ledger) Record(row store.LedgerRow) error {
 	if row.CreatedAt == 0 {
 		row.CreatedAt = time.Now().UnixMilli()
 	}
 	l.mu.Lock()
-	l.seq++
-	err := l.journal.append(entry{Seq: l.seq, Row: row})
-	l.pending = append(l.pending, row)
+	if l.closed {
+		l.mu.Unlock()
+		return errClosed
+	}
+	err := l.record(row)
 	l.mu.Unlock()
 	l.wake()
 	if err != nil {
 		return fmt.Errorf("ledger journal: %w", err)
 	}
 	return nil
+}
+
+var errClosed = errors.New("ledger: closed")
+
+// record appends row to the journal and the pending rows, settling its request
+// if it was begun. The caller holds l.mu.
+func (l *Ledger) record(row store.LedgerRow) error {
+	l.journal.settle(keyOf(&row))
+	l.seq++
+	err := l.journal.append(entry{Seq: l.seq, Row: row})
+	l.pending = append(l.pending, row)
+	return err
 }
 
 // wake tells the writer rows are pending, without waiting.
@@ -177,9 +202,7 @@ func (l *Ledger) flush(ctx context.Context) error {
 		l.mu.Unlock()
 		return err
 	}
-	if l.OnCommit != nil {
-		l.OnCommit(rows)
-	}
+	l.report(rows)
 	l.mu.Lock()
 	done := l.journal.committed(seq)
 	ahead := l.journal.ahead()
@@ -191,11 +214,26 @@ func (l *Ledger) flush(ctx context.Context) error {
 	return nil
 }
 
-// Close commits what is pending, stops the writer and, when everything is
-// committed, removes the journal.
+// report hands committed rows to OnCommit, preceded by those replayed at start.
+// The caller holds flushMu.
+func (l *Ledger) report(rows []store.LedgerRow) {
+	if l.OnCommit != nil {
+		if len(l.replayed) > 0 {
+			l.OnCommit(l.replayed)
+		}
+		if len(rows) > 0 {
+			l.OnCommit(rows)
+		}
+	}
+	l.replayed = nil
+}
+
+// Close bills the requests still open as interrupted, commits what is pending,
+// stops the writer and, when everything is committed, removes the journal.
 func (l *Ledger) Close() {
 	close(l.stop)
 	l.done.Wait()
+	l.interruptOpen()
 	err := l.flush(context.Background())
 	l.mu.Lock()
 	l.journal.close()

@@ -1,7 +1,8 @@
 // Package billing prices requests and writes the ledger: one row per request and
 // per sub-call, made durable (appended to the ledger journal) before the response's
 // last byte, so every answer a client received is billed even if the process dies
-// right after.
+// right after. A stream's start is journaled too (Begin), so a stream cut by the
+// process dying is billed as interrupted, with estimated usage.
 package billing
 
 import (

@@ -9,7 +9,8 @@ import (
 	"spass/shared/tenantcfg"
 )
 
-// Entry is what the chat pipeline knows about a finished request or sub-call.
+// Entry is what the chat pipeline knows about a finished request or sub-call
+// (Bill), or about a stream it starts (Begin).
 type Entry struct {
 	Tenant, User    string
 	RequestID       string
@@ -34,8 +35,25 @@ type Service struct {
 	Settings *tenantcfg.Service
 }
 
-// Bill writes e's ledger row and returns once it is durable (in the journal).
+// Bill writes e's ledger row and returns once it is durable (in the journal). It
+// settles the request's Begin, if any.
 func (s *Service) Bill(ctx context.Context, e Entry) error {
+	return s.Ledger.Record(s.row(ctx, e))
+}
+
+// Begin journals a streamed request's start and returns once it is durable, for
+// a gateway that dies mid-stream: unless Bill settles it with the request's row,
+// the request is billed as interrupted (InterruptedStatus, usage estimated) when
+// the dead process's journal is replayed. e is what is known when the stream is
+// committed to the client: ids, route, model, backend, tier, and Tokens.Prompt
+// estimated from the request (Tokens.Completion usually 0). Status and
+// Estimated are set here. It costs what Bill costs: one journal append.
+func (s *Service) Begin(ctx context.Context, e Entry) error {
+	return s.Ledger.Begin(s.row(ctx, e))
+}
+
+// row prices e with the tenant's markup.
+func (s *Service) row(ctx context.Context, e Entry) store.LedgerRow {
 	markup := 0.0
 	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {
 		markup = eff.Float(tenantcfg.MarkupPercent)
@@ -44,11 +62,11 @@ func (s *Service) Bill(ctx context.Context, e Entry) error {
 	if !e.Free {
 		c = s.Pricer.Price(e.Model, e.Tokens, markup)
 	}
-	return s.Ledger.Record(store.LedgerRow{
+	return store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,
 		Route: e.Route, Surface: cmp.Or(e.Surface, "v1"), Ref: e.Ref, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
 		PromptTokens: e.Tokens.Prompt, CompletionTokens: e.Tokens.Completion, CachedTokens: e.Tokens.Cached,
 		CostNanoUSD: c.NanoUSD, CostNanoEUR: c.NanoEUR, LatencyMS: e.Latency.Milliseconds(),
 		Status: e.Status, Estimated: e.Estimated,
-	})
+	}
 }

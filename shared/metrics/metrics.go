@@ -16,15 +16,16 @@ import (
 
 // Metrics holds the instruments.
 type Metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	tokens   *prometheus.CounterVec
-	costUSD  *prometheus.CounterVec
-	costEUR  *prometheus.CounterVec
-	perReq   *prometheus.HistogramVec
-	subcalls *prometheus.CounterVec
-	cuts     *prometheus.CounterVec
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	tokens    *prometheus.CounterVec
+	costUSD   *prometheus.CounterVec
+	costEUR   *prometheus.CounterVec
+	perReq    *prometheus.HistogramVec
+	subcalls  *prometheus.CounterVec
+	estimated *prometheus.CounterVec
+	cuts      *prometheus.CounterVec
 
 	mu     sync.RWMutex
 	series map[seriesKey]series // requests and latency children, see Observe
@@ -80,6 +81,10 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "spass_subcalls_total",
 			Help: "Sub-calls billed under a parent request (tool-loop rounds, RAG embeddings), by route.",
 		}, []string{"route"}),
+		estimated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spass_usage_estimated_total",
+			Help: "Ledger rows whose usage the gateway estimated because the backend never reported it (a stream cut by the client, the backend or a gateway crash), by route.",
+		}, []string{"route"}),
 		cuts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spass_server_cuts_total",
 			Help: "Connections and requests the HTTP server cut, by reason: client_conn_limit, conn_limit, body_timeout, idle_timeout.",
@@ -88,7 +93,7 @@ func New(reg *prometheus.Registry) *Metrics {
 	for _, reason := range []string{"client_conn_limit", "conn_limit", "body_timeout", "idle_timeout"} {
 		m.cuts.WithLabelValues(reason) // every series from the start, so rate() sees the first cut
 	}
-	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls, m.cuts,
+	reg.MustRegister(m.requests, m.latency, m.tokens, m.costUSD, m.costEUR, m.perReq, m.subcalls, m.estimated, m.cuts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -119,6 +124,10 @@ type Bill struct {
 	Prompt, Completion, Cached int64
 	NanoUSD, NanoEUR           int64
 	SubCall                    bool // a tool round or another sub-call of a request
+	// Estimated says the usage is the gateway's estimate, not the backend's
+	// report: such answers are counted so that a rise in them (backends that
+	// ignore include_usage, crashes mid-stream) is visible.
+	Estimated bool
 }
 
 // Billed counts committed ledger rows' tokens and cost. The ledger's writer calls
@@ -134,6 +143,9 @@ func (m *Metrics) Billed(b Bill) {
 	m.perReq.WithLabelValues(b.Model).Observe(usd)
 	if b.SubCall {
 		m.subcalls.WithLabelValues(b.Route).Inc()
+	}
+	if b.Estimated {
+		m.estimated.WithLabelValues(b.Route).Inc()
 	}
 }
 

@@ -27,3 +27,17 @@ func TestObserveCountsEverySeries(t *testing.T) {
 		}
 	}
 }
+
+// TestBilledCountsEstimatedUsage: every committed row whose usage the gateway
+// estimated is counted by route, and only those.
+func TestBilledCountsEstimatedUsage(t *testing.T) {
+	m := New(prometheus.NewRegistry())
+	m.Billed(Bill{Tenant: "acme", Model: "m", Route: "chat", Prompt: 10, Completion: 5})
+	m.Billed(Bill{Tenant: "acme", Model: "m", Route: "chat", Prompt: 10, Estimated: true})
+	m.Billed(Bill{Tenant: "acme", Model: "m", Route: "chat", Prompt: 3, Completion: 1, Estimated: true})
+	var c dto.Metric
+	m.estimated.WithLabelValues("chat").(prometheus.Metric).Write(&c)
+	if got := c.GetCounter().GetValue(); got != 2 {
+		t.Fatalf("spass_usage_estimated_total{route=chat} = %v, want 2", got)
+	}
+}

@@ -106,6 +106,16 @@ func (db *DB) LedgerByRequest(ctx context.Context, tenant, requestID string) ([]
 	return rows, err
 }
 
+// LedgerHasRequest reports whether the tenant's request has a row of its own
+// (sub-calls have their own ids). The journal replay asks it before billing a
+// request that a dead process began, so that the request is billed once. It reads
+// on the writer connection, which the replay's commit uses next.
+func (db *DB) LedgerHasRequest(ctx context.Context, tenant, requestID string) (bool, error) {
+	var n int
+	err := db.w.GetContext(ctx, &n, db.w.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM ledger WHERE tenant_id = ? AND request_id = ? LIMIT 1)`), tenant, requestID)
+	return n > 0, err
+}
+
 // ledgerStmt prepares the insert once on the writer connection: it runs on every
 // request, and parsing it per commit costs more than the insert.
 func (db *DB) ledgerStmt(ctx context.Context) (*sqlx.NamedStmt, error) {
