@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"spass/shared/apierr"
 	"spass/shared/chat"
@@ -59,7 +58,7 @@ func (t *turn) run(ctx context.Context, w http.ResponseWriter, tools chat.ToolPo
 // model's chunks, the usage chunk; [DONE] only once the answer is kept, so a
 // client that starts the next turn at [DONE] never finds this one still running.
 func (t *turn) stream(ctx context.Context, w http.ResponseWriter, req *chat.Request, opts chat.Options) error {
-	sink := &streamSink{Sink: chat.HTTP(w), first: t.firstEvent()}
+	sink := &chat.Held{Sink: chat.HTTP(w), First: t.firstEvent()}
 	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
 	if err != nil {
 		t.end(ctx, nil)
@@ -71,7 +70,7 @@ func (t *turn) stream(ctx context.Context, w http.ResponseWriter, req *chat.Requ
 		reply := res.Reply()
 		t.end(ctx, &reply)
 	}
-	sink.close()
+	sink.Close()
 	return nil
 }
 
@@ -160,45 +159,3 @@ func (t *turn) end(ctx context.Context, reply *chat.Reply) {
 
 // tokens estimates a message's size in tokens: about four bytes each.
 func tokens(b []byte) int { return len(b)/4 + 4 }
-
-// streamSink is the HTTP sink of a /c1 stream: it opens with the conversation
-// event and holds back [DONE] until the turn is kept (close sends it).
-type streamSink struct {
-	chat.Sink
-	first []byte
-	ew    chat.EventWriter
-	done  bool
-}
-
-// Events commits the stream and sends the opening event.
-func (s *streamSink) Events() chat.EventWriter {
-	s.ew = s.Sink.Events()
-	s.ew.Write(s.first)
-	return (*held)(s)
-}
-
-// close sends the held [DONE] and releases the writer.
-func (s *streamSink) close() {
-	if s.ew == nil {
-		return
-	}
-	if s.done {
-		s.ew.Write([]byte("[DONE]"))
-		s.ew.Flush()
-	}
-	s.ew.Close()
-}
-
-// held is the stream's writer as the core sees it: [DONE] is kept for close.
-type held streamSink
-
-func (h *held) Write(data []byte) error {
-	if strings.TrimSpace(string(data)) == "[DONE]" {
-		h.done = true
-		return nil
-	}
-	return h.ew.Write(data)
-}
-
-func (h *held) Flush() error { return h.ew.Flush() }
-func (h *held) Close()       {}

@@ -18,6 +18,7 @@ type Entry struct {
 	Route           string // chat, embeddings, images, tool_round, ...
 	Surface         string // v1 (when empty), c1, a1, batch
 	Ref             string // the conversation, session or batch id
+	Agent           string // the agent of an a1 request
 	Model           string
 	Backend         string
 	Tier            int
@@ -64,7 +65,7 @@ func (s *Service) row(ctx context.Context, e Entry) store.LedgerRow {
 	}
 	return store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,
-		Route: e.Route, Surface: cmp.Or(e.Surface, "v1"), Ref: e.Ref, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
+		Route: e.Route, Surface: cmp.Or(e.Surface, "v1"), Ref: e.Ref, Agent: e.Agent, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
 		PromptTokens: e.Tokens.Prompt, CompletionTokens: e.Tokens.Completion, CachedTokens: e.Tokens.Cached,
 		CostNanoUSD: c.NanoUSD, CostNanoEUR: c.NanoEUR, LatencyMS: e.Latency.Milliseconds(),
 		Status: e.Status, Estimated: e.Estimated,

@@ -53,8 +53,8 @@ type call struct {
 // entry is a ledger entry of this request with the given route and usage.
 func (c *call) entry(route string, u Usage) billing.Entry {
 	return billing.Entry{
-		Tenant: c.p.Tenant, User: c.p.User, RequestID: c.res.RequestID, Route: route,
-		Surface: string(c.opts.surface()), Ref: c.opts.Ref,
+		Tenant: c.p.Tenant, User: c.p.User, RequestID: c.res.RequestID, ParentRequestID: c.opts.Parent, Route: route,
+		Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent,
 		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: u, Latency: time.Since(c.start),
 	}
 }

@@ -266,7 +266,7 @@ func TestNewRequestFromTypedMessages(t *testing.T) {
 	req, err := chat.NewRequest("sim-vision", []chat.Message{{Role: "user", Parts: []chat.Part{
 		{Type: "text", Text: "what is this?"},
 		{Type: "image_url", ImageURL: &chat.ImageURL{URL: "data:image/png;base64,iVBORw0KGgo="}},
-	}}}, false)
+	}}}, chat.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,19 +118,37 @@ type Reply struct {
 	FinishReason string
 }
 
+// Params are the sampling settings of a request built from typed messages.
+type Params struct {
+	Temperature *float64
+	MaxTokens   int
+	Stream      bool
+}
+
 // NewRequest builds a chat request from typed messages, for surfaces that
 // compose the conversation themselves (agents, compaction, batch lines). The body
 // is validated like a client's.
-func NewRequest(model string, msgs []Message, stream bool) (*Request, error) {
+func NewRequest(model string, msgs []Message, p Params) (*Request, error) {
 	body, err := json.Marshal(struct {
-		Model    string    `json:"model"`
-		Messages []Message `json:"messages"`
-		Stream   bool      `json:"stream,omitempty"`
-	}{model, msgs, stream})
+		Model         string          `json:"model"`
+		Messages      []Message       `json:"messages"`
+		Temperature   *float64        `json:"temperature,omitempty"`
+		MaxTokens     int             `json:"max_tokens,omitempty"`
+		Stream        bool            `json:"stream,omitempty"`
+		StreamOptions map[string]bool `json:"stream_options,omitempty"`
+	}{model, msgs, p.Temperature, p.MaxTokens, p.Stream, streamUsage(p.Stream)})
 	if err != nil {
 		return nil, apierr.E(apierr.InvalidRequest, "", err)
 	}
 	return ParseChat(body)
+}
+
+// streamUsage asks a stream for its usage chunk.
+func streamUsage(stream bool) map[string]bool {
+	if !stream {
+		return nil
+	}
+	return map[string]bool{"include_usage": true}
 }
 
 // prepend puts history before the request's messages, after the request's leading

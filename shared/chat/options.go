@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -34,6 +35,21 @@ type Options struct {
 	Tools ToolPolicy
 	// Filter narrows the model's tier chain (tiers, local or cloud backends).
 	Filter router.Filter
+	// Parent, when set, bills the request as a sub-call of that request (an agent
+	// turn's compaction, say) rather than as a request of its own.
+	Parent string
+	// OnStep, when set, sees each stack tool the loop ran, in call order, after
+	// the tools of a round ran (an agent turn shows and stores them).
+	OnStep func(Step)
+}
+
+// Step is one stack tool call of a tool loop: the tool, its arguments and what
+// it returned (a result, or an error the model read).
+type Step struct {
+	Round     int             `json:"round"`
+	Tool      string          `json:"tool"`
+	Arguments json.RawMessage `json:"arguments"`
+	Result    json.RawMessage `json:"result"`
 }
 
 // ToolPolicy says which stack tools a request is offered and how the loop runs.

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"bufio"
+	"bytes"
 	"net/http"
 	"sync"
 )
@@ -131,3 +132,60 @@ func (e memEvents) Write(data []byte) error {
 }
 func (memEvents) Flush() error { return nil }
 func (memEvents) Close()       {}
+
+// Held wraps the sink of a surface that keeps each turn before the client may
+// send the next (/c1, /a1): the stream opens with First, an event of the
+// surface's own (the conversation or session id); Emit adds the surface's events
+// in between (an agent's steps); and [DONE] is held back until Close, which the
+// surface calls once the turn is stored, so a client that starts the next turn at
+// [DONE] never finds this one still running.
+type Held struct {
+	Sink
+	First []byte
+	ew    EventWriter
+	done  bool
+}
+
+// Events commits the stream and sends First.
+func (h *Held) Events() EventWriter {
+	h.ew = h.Sink.Events()
+	if h.First != nil {
+		h.ew.Write(h.First)
+	}
+	return (*heldWriter)(h)
+}
+
+// Emit writes one event of the surface's own, if the stream is committed.
+func (h *Held) Emit(data []byte) error {
+	if h.ew == nil {
+		return nil
+	}
+	return h.ew.Write(data)
+}
+
+// Close sends the held [DONE], if the stream ended with one, and releases it.
+func (h *Held) Close() {
+	if h.ew == nil {
+		return
+	}
+	if h.done {
+		h.ew.Write(doneMarker)
+		h.ew.Flush()
+	}
+	h.ew.Close()
+	h.ew = nil
+}
+
+// heldWriter is the writer the core sees: [DONE] is kept for Close.
+type heldWriter Held
+
+func (h *heldWriter) Write(data []byte) error {
+	if bytes.Equal(data, doneMarker) {
+		h.done = true
+		return nil
+	}
+	return h.ew.Write(data)
+}
+
+func (h *heldWriter) Flush() error { return h.ew.Flush() }
+func (h *heldWriter) Close()       {}

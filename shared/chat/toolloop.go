@@ -148,7 +148,7 @@ func (c *call) nextRound(ctx context.Context, l *loop, round int, u Usage, conte
 	}
 	c.billRound(round, u)
 	l.extra = append(l.extra, assistantTurn(content, calls))
-	l.extra = append(l.extra, c.runTools(ctx, calls)...)
+	l.extra = append(l.extra, c.runTools(ctx, round, calls)...)
 	return nil
 }
 
@@ -213,9 +213,11 @@ func (l *loop) messages() []byte {
 }
 
 // runTools executes the calls concurrently, each bounded by the tool timeout, and
-// returns the tool messages in call order. Failures become tool errors the model reads.
-func (c *call) runTools(ctx context.Context, calls []*toolCall) [][]byte {
+// returns the tool messages in call order. Failures become tool errors the model
+// reads. OnStep, if set, then sees each call in order.
+func (c *call) runTools(ctx context.Context, round int, calls []*toolCall) [][]byte {
 	out := make([][]byte, len(calls))
+	results := make([][]byte, len(calls))
 	who := tools.Call{Principal: c.p, RequestID: c.res.RequestID, Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent, Session: c.opts.Session}
 	timeout := cmp.Or(c.opts.Tools.Timeout, c.s.ToolTimeout)
 	var wg sync.WaitGroup
@@ -227,11 +229,20 @@ func (c *call) runTools(ctx context.Context, calls []*toolCall) [][]byte {
 			if err != nil {
 				res = map[string]any{"error": err}
 			}
-			content, _ := json.Marshal(res)
-			out[i], _ = json.Marshal(map[string]string{"role": "tool", "tool_call_id": tc.ID, "content": string(content)})
+			results[i], _ = json.Marshal(res)
+			out[i], _ = json.Marshal(map[string]string{"role": "tool", "tool_call_id": tc.ID, "content": string(results[i])})
 		})
 	}
 	wg.Wait()
+	if c.opts.OnStep != nil {
+		for i, tc := range calls {
+			args := json.RawMessage(tc.Args.String())
+			if !json.Valid(args) {
+				args, _ = json.Marshal(tc.Args.String())
+			}
+			c.opts.OnStep(Step{Round: round, Tool: tc.Name, Arguments: args, Result: results[i]})
+		}
+	}
 	return out
 }
 

@@ -16,6 +16,7 @@ type LedgerRow struct {
 	Route            string `db:"route"`
 	Surface          string `db:"surface"` // v1, c1, a1, batch
 	Ref              string `db:"ref"`     // the conversation, session or batch id
+	Agent            string `db:"agent"`   // the agent of an a1 row
 	Model            string `db:"model"`
 	Backend          string `db:"backend"`
 	Tier             int    `db:"tier"`
@@ -30,9 +31,9 @@ type LedgerRow struct {
 	CreatedAt        int64  `db:"created_at"` // unix ms
 }
 
-const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, surface, ref, model, backend, tier,
+const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, surface, ref, agent, model, backend, tier,
 	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, created_at)
-	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :surface, :ref, :model, :backend, :tier,
+	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :surface, :ref, :agent, :model, :backend, :tier,
 	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :created_at)`
 
 // InsertLedger writes rows in one transaction: a burst of requests costs one
