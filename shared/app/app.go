@@ -13,10 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"spass/shared/agent"
 	"spass/shared/auth"
 	"spass/shared/backend"
 	"spass/shared/billing"
 	"spass/shared/chat"
+	"spass/shared/compaction"
 	"spass/shared/config"
 	"spass/shared/identity"
 	"spass/shared/jobs"
@@ -41,6 +43,10 @@ type App struct {
 	Settings *tenantcfg.Service
 	Billing  *billing.Service // nil when billing is disabled
 	Tools    *tools.Registry
+	// FileAgents are the /a1 agents read from the agents directory at start.
+	FileAgents []agent.Agent
+	// Compaction keeps agent sessions within their models' windows.
+	Compaction *compaction.Service
 	// RateLimit enforces per-tenant and per-user limits (in Redis with REDIS_URL).
 	RateLimit *ratelimit.Limiter
 	// Redis is the client of REDIS_URL, nil without one (the embedded default).
@@ -110,6 +116,10 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	a.Chat.Cache = respcache.New(a.Redis)
 	a.Chat.Images, a.Chat.Prompts = db, db
 	if err := a.registerTools(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.openAgents(); err != nil {
 		a.Close()
 		return nil, err
 	}

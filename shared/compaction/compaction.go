@@ -14,16 +14,22 @@ import (
 	"strings"
 
 	"spass/shared/agent"
+	"spass/shared/apierr"
 	"spass/shared/chat"
 	"spass/shared/identity"
 	"spass/shared/requestid"
+	"spass/shared/router"
 	"spass/shared/store"
+	"spass/shared/tenantcfg"
 )
 
 // Service compacts sessions with the chat core and the store.
 type Service struct {
-	Chat  *chat.Service
-	Store *store.DB
+	Chat     *chat.Service
+	Store    *store.DB
+	Router   *router.Router     // the models' context windows
+	Settings *tenantcfg.Service // the tenants' compaction settings; nil: defaults
+	Find     Finder             // the agent of a session
 }
 
 // Window is what one session sends: the summary message of its past segments
@@ -168,12 +174,7 @@ func extractive(transcript string) string {
 	return b.String()
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func clip(s string, n int) string { return apierr.Clip(s, n) }
 
 func tail(s string, n int) string {
 	if len(s) <= n {

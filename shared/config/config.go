@@ -22,6 +22,8 @@ type Config struct {
 	Routing Routing           `yaml:"routing"`
 	Billing Billing           `yaml:"billing"`
 	Tools   Tools             `yaml:"tools"`
+	// AgentsDir holds the file agents of /a1 (one YAML file each), read at start.
+	AgentsDir string `yaml:"agents_dir"`
 	// Conversations configures /c1 (provider choices, the default model).
 	Conversations Conversations `yaml:"conversations"`
 	// RedisURL enables asynq workers, shared rate limits and the response cache.

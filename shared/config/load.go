@@ -62,6 +62,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv("SPASS_DATA_DIR"); v != "" {
 		c.DataDir = v
 	}
+	if v := getenv("SPASS_AGENTS_DIR"); v != "" {
+		c.AgentsDir = v
+	}
 	if v := getenv("REDIS_URL"); v != "" {
 		c.RedisURL = v
 	}

@@ -74,9 +74,9 @@ func printable(s string) bool {
 }
 
 // Memory returns the memory tools: memory_save, memory_recall, memory_list,
-// memory_delete and memory_describe_scope. They work on the caller's user scope and
-// the tenant scope. The agent scope is left out until principals carry an agent
-// (the agents work): nothing in a /v1 request says which agent is speaking.
+// memory_delete and memory_describe_scope. They work on the caller's user scope, the
+// tenant scope, and in an agent's turns (a tools.Call with an Agent) the agent's
+// own scope: what that agent remembers across its sessions.
 func Memory(st MemoryStore) []Tool {
 	m := memTools{st: st}
 	return []Tool{m.save(), m.recall(), m.list(), m.remove(), m.describe()}
@@ -118,6 +118,9 @@ func memPlace(p Call, scope string, write bool) (memory.Place, error) {
 		pl.Owner = p.Agent
 	}
 	read, canWrite := MemoryAccess(p.Principal, pl.Scope, pl.Owner)
+	if scope == memory.ScopeAgent && p.Role != identity.RoleReadOnly {
+		canWrite = true // an agent keeps its own notes, whoever talks to it
+	}
 	if !read || write && !canWrite {
 		return memory.Place{}, Errorf("not_permitted", "your role may not change %s memory", scope)
 	}
@@ -140,7 +143,7 @@ func (m memTools) readable(p Call, scope string) ([]memory.Place, error) {
 	return out, nil
 }
 
-const memScopeProp = `"scope": {"type": "string", "enum": ["user", "tenant"], "description": "user: private to the current user (default); tenant: shared with the whole organisation (writing needs an admin)."}`
+const memScopeProp = `"scope": {"type": "string", "enum": ["user", "tenant", "agent"], "description": "user: private to the current user (default); tenant: shared with the whole organisation (writing needs an admin); agent: what this agent remembers across all its sessions (only in an agent's turns)."}`
 
 func (m memTools) save() Tool {
 	return Tool{

@@ -156,7 +156,6 @@ func TestMemoryToolsBadArguments(t *testing.T) {
 		{"memory_save", `{}`},
 		{"memory_save", `{"content": ""}`},
 		{"memory_save", `{"content": "` + strings.Repeat("x", memory.MaxContent+1) + `"}`},
-		{"memory_save", `{"content": "x", "scope": "agent"}`},
 		{"memory_save", `{"content": "x", "tags": ["` + strings.Repeat("t", 65) + `"]}`},
 		{"memory_save", `{"content": "x", "key": "bad\u0007key"}`},
 		{"memory_save", `{"content": "x", "owner": "bob"}`},
@@ -173,6 +172,38 @@ func TestMemoryToolsBadArguments(t *testing.T) {
 			t.Errorf("%s %.80s: got %v, want invalid_arguments", c.tool, c.args, err)
 		}
 	}
+}
+
+// TestAgentMemory: an agent's scope is its own across sessions and users, absent
+// outside an agent's turns, and read-only tokens do not write it.
+func TestAgentMemory(t *testing.T) {
+	reg, _ := memoryRegistry(t)
+	ctx := context.Background()
+	as := func(p identity.Principal, agentName, session string) tools.Call {
+		return tools.Call{Principal: p, Agent: agentName, Session: session}
+	}
+	if _, err := reg.Run(ctx, tools.Call{Principal: alice}, "memory_save", json.RawMessage(`{"content": "x", "scope": "agent"}`)); !isToolError(err, "no_agent") {
+		t.Fatalf("agent scope outside an agent turn: %v", err)
+	}
+	if _, err := reg.Run(ctx, as(alice, "researcher", "s1"), "memory_save", json.RawMessage(`{"key": "style", "content": "cite sources", "scope": "agent"}`)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := reg.Run(ctx, as(bob, "researcher", "s2"), "memory_recall", json.RawMessage(`{"query": "cite"}`))
+	if b, _ := json.Marshal(out); err != nil || !strings.Contains(string(b), "cite sources") {
+		t.Fatalf("another session of the agent does not recall it: %s %v", b, err)
+	}
+	out, _ = reg.Run(ctx, as(bob, "writer", "s3"), "memory_recall", json.RawMessage(`{"query": "cite"}`))
+	if b, _ := json.Marshal(out); strings.Contains(string(b), "cite sources") {
+		t.Fatalf("another agent recalls it: %s", b)
+	}
+	if _, err := reg.Run(ctx, as(readOnly, "researcher", "s4"), "memory_save", json.RawMessage(`{"content": "y", "scope": "agent"}`)); !isToolError(err, "not_permitted") {
+		t.Fatalf("read-only writes agent memory: %v", err)
+	}
+}
+
+func isToolError(err error, code string) bool {
+	var te *tools.Error
+	return errors.As(err, &te) && te.Code == code
 }
 
 func TestMemoryDescribeScope(t *testing.T) {
