@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"spass/functions/admin"
+	"spass/functions/agents"
 	"spass/functions/conversations"
 	"spass/functions/discovery"
 	"spass/functions/openai"
@@ -28,6 +29,7 @@ type Group struct {
 var Groups = []Group{
 	{Name: "openai", Routes: openai.Routes, New: openai.New},
 	{Name: "conversations", Routes: conversations.Routes, New: conversations.New},
+	{Name: "agents", Routes: agents.Routes, New: agents.New},
 	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
 	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
 	{Name: "admin", Routes: admin.Routes, New: admin.New},

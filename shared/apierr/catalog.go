@@ -26,6 +26,13 @@ const (
 	MemoryNotFound       Code = "memory_not_found"
 	ConversationNotFound Code = "conversation_not_found"
 	ConversationBusy     Code = "conversation_busy"
+	AgentNotFound        Code = "agent_not_found"
+	AgentExists          Code = "agent_exists"
+	AgentReadOnly        Code = "agent_read_only"
+	InvalidAgent         Code = "invalid_agent"
+	SessionNotFound      Code = "session_not_found"
+	SessionBusy          Code = "session_busy"
+	ContextOverflow      Code = "context_overflow"
 	InvalidImage         Code = "invalid_image"
 	UnknownSetting       Code = "unknown_setting"
 	InvalidSetting       Code = "invalid_setting"
@@ -105,6 +112,27 @@ var catalog = map[Code]Entry{
 	ConversationNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No such conversation.",
 		Remediation: "Check the conversation id; GET /c1/conversations lists yours. Conversations of other users are not visible."},
+	AgentNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No such agent.",
+		Remediation: "GET /a1/agents lists the agents your tenant sees."},
+	AgentExists: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "An agent with that name exists.",
+		Remediation: "Pick another name, or PUT /a1/agents/{name} to replace your tenant's agent."},
+	AgentReadOnly: {Type: "invalid_request_error", Status: http.StatusForbidden,
+		Message:     "The agent is defined in a file on the gateway and cannot be changed through the API.",
+		Remediation: "Ask the operator to change the file, or create an agent of your own under another name."},
+	InvalidAgent: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The agent definition is not valid.",
+		Remediation: "Fix the key named in `param`; docs/agents.md lists every key."},
+	SessionNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No such session.",
+		Remediation: "Check the session id; GET /a1/agents/{name}/sessions lists yours. Sessions of other users are not visible."},
+	SessionBusy: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "Another turn or a compaction of this session is in progress.",
+		Remediation: "Wait for it to finish, then send this again."},
+	ContextOverflow: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The message does not fit the model's context window, even after compaction.",
+		Remediation: "Send a shorter message, or use a model with a larger window."},
 	ConversationBusy: {Type: "invalid_request_error", Status: http.StatusConflict,
 		Message:     "Another turn of this conversation is in progress.",
 		Remediation: "Wait for the running turn to finish, then send this one again."},
