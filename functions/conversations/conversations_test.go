@@ -264,18 +264,25 @@ models:
 func TestBadTurns(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	for body, code := range map[string]string{
-		`{"model":"sim-chat"}`:                                            "missing_parameter",
-		`{"model":"sim-chat","message":"x","provider":"mars"}`:            "invalid_request",
-		`{"model":"sim-chat","message":"x","user_id":"u"}`:                "user_id_not_allowed",
-		`{"model":"sim-chat","message":"x","temperature":"hot"}`:          "invalid_request",
-		`{"model":"nope","message":"x"}`:                                  "model_not_found",
-		`{"conversation_id":"conv_missing","message":"x"}`:                "conversation_not_found",
-		`{"message":"x","messages":[{"role":"user","content":"sneaky"}]}`: "invalid_request",
+		`{"model":"sim-chat"}`:                                                     "missing_parameter",
+		`{"model":"sim-chat","message":"x","provider":"mars"}`:                     "invalid_request",
+		`{"model":"sim-chat","message":"x","user_id":"u"}`:                         "user_id_not_allowed",
+		`{"model":"sim-chat","message":"x","temperature":"hot"}`:                   "invalid_request",
+		`{"model":"nope","message":"x"}`:                                           "model_not_found",
+		`{"conversation_id":"conv_missing","message":"x"}`:                         "conversation_not_found",
+		`{"message":"x","messages":[{"role":"user","content":"sneaky"}]}`:          "invalid_request",
+		`{"message":"x","metadata":"not an object"}`:                               "invalid_request",
+		`{"message":"x","metadata":[1,2]}`:                                         "invalid_request",
+		`{"message":"x","metadata":{"big":"` + strings.Repeat("x", 16<<10) + `"}}`: "invalid_request",
 	} {
 		resp, b := post(t, env, body)
 		if resp.StatusCode < 400 || gjson.Get(b, "error.code").Str != code {
-			t.Errorf("%s: %d %s, want %s", body, resp.StatusCode, b, code)
+			t.Errorf("%.120s: %d %s, want %s", body, resp.StatusCode, b, code)
 		}
+	}
+	// A null metadata is no metadata, as for the other optional fields.
+	if out := turnOK(t, env, `{"message":"x","metadata":null}`); out.Get("conversation_id").Str == "" {
+		t.Fatalf("null metadata: %s", out.Raw)
 	}
 	if resp := gatewaytest.Do(t, env.Request(t, "GET", "/c1/conversations", "")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("list after bad turns: %d", resp.StatusCode)

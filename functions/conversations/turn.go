@@ -97,6 +97,12 @@ func (t *turn) prepare(ctx context.Context) error {
 	if t.req.Provider != "" && !slices.Contains(config.ProviderChoices, t.req.Provider) {
 		return apierr.P(apierr.InvalidRequest, "provider", "provider must be local, station, cloud or auto.")
 	}
+	if string(t.req.Metadata) == "null" {
+		t.req.Metadata = nil // as if absent, as for the other optional fields
+	}
+	if err := checkMetadata(t.req.Metadata); err != nil {
+		return err
+	}
 	if err := t.conversation(ctx); err != nil {
 		return err
 	}
