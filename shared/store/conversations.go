@@ -246,10 +246,12 @@ func (db *DB) SetConversationSettings(ctx context.Context, tenant, id, systemPro
 	return err
 }
 
-// nullJSON is nil (SQL NULL) for absent JSON, else its text.
+// nullJSON is nil (SQL NULL) for absent JSON, else its bytes: bound as bytes like
+// every other write of metadata, since SQLite hands a value bound as a string back
+// as a string, which does not scan into json.RawMessage.
 func nullJSON(b json.RawMessage) any {
 	if b == nil {
 		return nil
 	}
-	return string(b)
+	return []byte(b)
 }

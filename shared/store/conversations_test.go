@@ -85,3 +85,28 @@ func TestRecentMessagesFitTheBudget(t *testing.T) {
 		t.Fatalf("globex read %d messages (%v)", len(got), err)
 	}
 }
+
+func TestConversationSettingsReadBack(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	c := conversation.Conversation{TenantID: "acme", UserID: "alice", Metadata: []byte(`{"app":"notes"}`)}
+	if err := db.CreateConversation(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetConversationSettings(ctx, "acme", c.ID, "be brief", nil); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := db.Conversation(ctx, "acme", "alice", c.ID)
+	if err != nil || !ok || got.SystemPrompt != "be brief" || string(got.Metadata) != `{"app":"notes"}` {
+		t.Fatalf("without metadata: %+v %v %v (the metadata must stay)", got, ok, err)
+	}
+	if err := db.SetConversationSettings(ctx, "acme", c.ID, "", []byte(`{"app":"planner"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err = db.Conversation(ctx, "acme", "alice", c.ID); err != nil || got.SystemPrompt != "" || string(got.Metadata) != `{"app":"planner"}` {
+		t.Fatalf("with metadata: %+v %v", got, err)
+	}
+	if list, err := db.Conversations(ctx, "acme", "alice", store.ConversationPage{}, 10); err != nil || len(list) != 1 {
+		t.Fatalf("listing: %d %v", len(list), err)
+	}
+}
