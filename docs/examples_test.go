@@ -6,8 +6,10 @@ package docs_test
 // Every ```sh or ```bash block that calls curl is run with bash, with TOKEN set to a
 // tenant admin's test token, OPERATOR_TOKEN and METRICS_TOKEN to the operators' and
 // http://127.0.0.1:8080 replaced by the test gateway's URL. Each curl
-// call must answer 2xx, with a JSON body or a well-formed SSE stream. Markers after
-// the language, on the fence line:
+// call must answer 2xx, with a JSON body or a well-formed SSE stream. A page's blocks
+// run in order, and a variable that a block sets at its top level (CONV=$(curl …))
+// is set in the page's later blocks too, as in a reader's shell session. Markers
+// after the language, on the fence line:
 //
 //	```sh expect=401   every curl of the block must answer 401 (an example of an error)
 //	```sh norun        the block is not run (it needs something the test cannot give)
@@ -103,6 +105,18 @@ curl() {
   command curl "$@" --no-include -sS -D "$OUT/$n.headers" -o "$OUT/$n.body" -w '%{http_code}' > "$OUT/$n.status"
   cat "$OUT/$n.body"
 }
+__before=$(compgen -v)
+if [ -f "$STATE" ]; then source "$STATE"; fi
+`
+
+// epilogue writes the page's variables (the earlier blocks' and this one's) to
+// its state, for its later blocks.
+const epilogue = `
+for __v in $(compgen -v); do
+  case "$__v" in __*|BASH*|FUNCNAME|PIPESTATUS|_) continue ;; esac
+  if ! grep -qx "$__v" <<<"$__before"; then declare -p "$__v"; fi
+done > "$STATE.new"
+mv "$STATE.new" "$STATE"
 `
 
 func TestCurlExamples(t *testing.T) {
@@ -114,12 +128,14 @@ func TestCurlExamples(t *testing.T) {
 	if len(all) < 10 {
 		t.Fatalf("found only %d curl examples; did the fence syntax change?", len(all))
 	}
+	states := t.TempDir() // one file of variables per page
 	for _, ex := range all {
 		t.Run(fmt.Sprintf("%s:%d", ex.file, ex.line), func(t *testing.T) {
 			out := t.TempDir()
-			cmd := exec.Command("bash", "-c", prelude+strings.ReplaceAll(ex.script, docsHost, env.URL))
+			cmd := exec.Command("bash", "-c", prelude+strings.ReplaceAll(ex.script, docsHost, env.URL)+epilogue)
 			cmd.Env = append(os.Environ(), "TOKEN="+gatewaytest.AdminToken, "OPERATOR_TOKEN="+gatewaytest.OperatorToken,
-				"METRICS_TOKEN="+gatewaytest.MetricsToken, "OUT="+out)
+				"METRICS_TOKEN="+gatewaytest.MetricsToken, "OUT="+out,
+				"STATE="+filepath.Join(states, strings.TrimSuffix(ex.file, ".md")+".sh"))
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s\nscript:\n%s", err, b, ex.script)
 			}

@@ -224,6 +224,22 @@ func TestOthersConversationsAreNotFound(t *testing.T) {
 	}
 }
 
+func TestLaterTurnReplacesSettings(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	id := turnOK(t, env, `{"model":"sim-chat","message":"one","system_prompt":"first","metadata":{"v":1}}`).Get("conversation_id").Str
+	turnOK(t, env, `{"conversation_id":"`+id+`","message":"two","system_prompt":"second","metadata":{"v":2}}`)
+	if got := sentMessages(env, "sim"); got[0] != "system:second" {
+		t.Fatalf("the new system prompt was not sent: %v", got)
+	}
+	b, _ := io.ReadAll(gatewaytest.Do(t, env.Request(t, "GET", "/c1/conversations/"+id, "")).Body)
+	if c := gjson.ParseBytes(b); c.Get("system_prompt").Str != "second" || c.Get("metadata.v").Int() != 2 {
+		t.Fatalf("conversation after the change: %s", b)
+	}
+	if b, _ := io.ReadAll(gatewaytest.Do(t, env.Request(t, "GET", "/c1/conversations", "")).Body); gjson.GetBytes(b, "data.0.metadata.v").Int() != 2 {
+		t.Fatalf("listing after the change: %s", b)
+	}
+}
+
 func TestConcurrentTurnIsRefused(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	id := turnOK(t, env, `{"model":"sim-chat","message":"one"}`).Get("conversation_id").Str
@@ -231,9 +247,14 @@ func TestConcurrentTurnIsRefused(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
-	resp, body := post(t, env, `{"conversation_id":"`+id+`","message":"two"}`)
+	resp, body := post(t, env, `{"conversation_id":"`+id+`","message":"two","system_prompt":"changed","metadata":{"changed":true}}`)
 	if resp.StatusCode != http.StatusConflict || gjson.Get(body, "error.code").Str != "conversation_busy" {
 		t.Fatalf("a second turn while one runs: %d %s", resp.StatusCode, body)
+	}
+	// The refused turn changed nothing of the conversation the running turn holds.
+	b, _ := io.ReadAll(gatewaytest.Do(t, env.Request(t, "GET", "/c1/conversations/"+id, "")).Body)
+	if c := gjson.ParseBytes(b); c.Get("system_prompt").Exists() || c.Get("metadata").Raw != "{}" || c.Get("messages").Int() != 2 {
+		t.Fatalf("after a refused turn: %s", b)
 	}
 }
 
@@ -264,18 +285,25 @@ models:
 func TestBadTurns(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
 	for body, code := range map[string]string{
-		`{"model":"sim-chat"}`:                                            "missing_parameter",
-		`{"model":"sim-chat","message":"x","provider":"mars"}`:            "invalid_request",
-		`{"model":"sim-chat","message":"x","user_id":"u"}`:                "user_id_not_allowed",
-		`{"model":"sim-chat","message":"x","temperature":"hot"}`:          "invalid_request",
-		`{"model":"nope","message":"x"}`:                                  "model_not_found",
-		`{"conversation_id":"conv_missing","message":"x"}`:                "conversation_not_found",
-		`{"message":"x","messages":[{"role":"user","content":"sneaky"}]}`: "invalid_request",
+		`{"model":"sim-chat"}`:                                                     "missing_parameter",
+		`{"model":"sim-chat","message":"x","provider":"mars"}`:                     "invalid_request",
+		`{"model":"sim-chat","message":"x","user_id":"u"}`:                         "user_id_not_allowed",
+		`{"model":"sim-chat","message":"x","temperature":"hot"}`:                   "invalid_request",
+		`{"model":"nope","message":"x"}`:                                           "model_not_found",
+		`{"conversation_id":"conv_missing","message":"x"}`:                         "conversation_not_found",
+		`{"message":"x","messages":[{"role":"user","content":"sneaky"}]}`:          "invalid_request",
+		`{"message":"x","metadata":"not an object"}`:                               "invalid_request",
+		`{"message":"x","metadata":[1,2]}`:                                         "invalid_request",
+		`{"message":"x","metadata":{"big":"` + strings.Repeat("x", 16<<10) + `"}}`: "invalid_request",
 	} {
 		resp, b := post(t, env, body)
 		if resp.StatusCode < 400 || gjson.Get(b, "error.code").Str != code {
-			t.Errorf("%s: %d %s, want %s", body, resp.StatusCode, b, code)
+			t.Errorf("%.120s: %d %s, want %s", body, resp.StatusCode, b, code)
 		}
+	}
+	// A null metadata is no metadata, as for the other optional fields.
+	if out := turnOK(t, env, `{"message":"x","metadata":null}`); out.Get("conversation_id").Str == "" {
+		t.Fatalf("null metadata: %s", out.Raw)
 	}
 	if resp := gatewaytest.Do(t, env.Request(t, "GET", "/c1/conversations", "")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("list after bad turns: %d", resp.StatusCode)

@@ -138,8 +138,8 @@ func patch(a *app.App) web.HandlerFunc {
 		if req.Title != nil && len(*req.Title) > 200 {
 			return apierr.P(apierr.InvalidRequest, "title", "title must be at most 200 bytes.")
 		}
-		if req.Metadata != nil && (len(req.Metadata) > 16<<10 || !strings.HasPrefix(strings.TrimSpace(string(req.Metadata)), "{")) {
-			return apierr.P(apierr.InvalidRequest, "metadata", "metadata must be a JSON object of at most 16 KiB.")
+		if err := checkMetadata(req.Metadata); err != nil {
+			return err
 		}
 		c, ok, err := a.Store.UpdateConversation(r.Context(), p.Tenant, p.User, r.PathValue("id"), req.Title, req.Metadata)
 		if err != nil {
@@ -166,6 +166,15 @@ func remove(a *app.App) web.HandlerFunc {
 		}
 		return web.JSON(w, http.StatusOK, map[string]any{"id": id, "object": "conversation.deleted", "deleted": true})
 	}
+}
+
+// checkMetadata refuses metadata (when given) that is not a JSON object of at
+// most 16 KiB: a turn and PATCH both set it, and every reader expects an object.
+func checkMetadata(md json.RawMessage) error {
+	if md != nil && (len(md) > 16<<10 || !strings.HasPrefix(strings.TrimSpace(string(md)), "{")) {
+		return apierr.P(apierr.InvalidRequest, "metadata", "metadata must be a JSON object of at most 16 KiB.")
+	}
+	return nil
 }
 
 // find loads the path's conversation for user ("" = any of the tenant's).

@@ -97,6 +97,12 @@ func (t *turn) prepare(ctx context.Context) error {
 	if t.req.Provider != "" && !slices.Contains(config.ProviderChoices, t.req.Provider) {
 		return apierr.P(apierr.InvalidRequest, "provider", "provider must be local, station, cloud or auto.")
 	}
+	if string(t.req.Metadata) == "null" {
+		t.req.Metadata = nil // as if absent, as for the other optional fields
+	}
+	if err := checkMetadata(t.req.Metadata); err != nil {
+		return err
+	}
 	if err := t.conversation(ctx); err != nil {
 		return err
 	}
@@ -110,6 +116,10 @@ func (t *turn) prepare(ctx context.Context) error {
 	}
 	if !ok {
 		return apierr.E(apierr.ConversationBusy, "", nil)
+	}
+	if err := t.saveSettings(ctx); err != nil {
+		t.end(ctx, nil)
+		return apierr.E(apierr.Internal, "", err)
 	}
 	return nil
 }
@@ -160,15 +170,19 @@ func (t *turn) conversation(ctx context.Context) error {
 		return apierr.P(apierr.ConversationNotFound, "conversation_id", "")
 	}
 	t.conv = c
-	if t.req.SystemPrompt != nil || t.req.Metadata != nil {
-		if t.req.SystemPrompt != nil {
-			t.conv.SystemPrompt = *t.req.SystemPrompt
-		}
-		if err := st.SetConversationSettings(ctx, t.p.Tenant, c.ID, t.conv.SystemPrompt, t.req.Metadata); err != nil {
-			return apierr.E(apierr.Internal, "", err)
-		}
+	if t.req.SystemPrompt != nil {
+		t.conv.SystemPrompt = *t.req.SystemPrompt // stored by saveSettings, under the lease
 	}
 	return nil
+}
+
+// saveSettings stores a continuing turn's system prompt and metadata. prepare calls
+// it once the turn holds the conversation, so a turn refused as busy changes nothing.
+func (t *turn) saveSettings(ctx context.Context) error {
+	if t.req.ConversationID == "" || (t.req.SystemPrompt == nil && t.req.Metadata == nil) {
+		return nil // a new conversation was created with them
+	}
+	return t.a.Store.SetConversationSettings(ctx, t.p.Tenant, t.conv.ID, t.conv.SystemPrompt, t.req.Metadata)
 }
 
 // resolveModel picks the model: the request's, else the conversation's last, else

@@ -44,7 +44,7 @@ func asUser(req *http.Request) *http.Request {
 const tinyPNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 // TestResponsesMatchSpec sends real requests through the gateway — every route of
-// the /v1 and discovery groups, successes and catalog errors, plain and streamed —
+// the /v1, /c1 and discovery groups, successes and catalog errors, plain and streamed —
 // and validates each response against /openapi.json.
 func TestResponsesMatchSpec(t *testing.T) {
 	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "broken", "cut"}, YAML: faultyYAML})
@@ -199,6 +199,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("images", func(t *testing.T) { exerciseImages(t, env, c) })
 	t.Run("memory", func(t *testing.T) { exerciseMemory(t, env, c) })
 	t.Run("system prompts", func(t *testing.T) { exercisePrompts(t, env, c) })
+	t.Run("conversations", func(t *testing.T) { exerciseConversations(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)

@@ -106,6 +106,61 @@ async function jsonMode(page) {
   await page.uncheck('#pg-json');
 }
 
+// conversationMode switches the playground to /c1: starts a conversation on the
+// local provider (streamed), continues it, sees it listed, switches its provider,
+// starts a second one and reopens the first from the list, history and all.
+async function conversationMode(page) {
+  await page.click('#pg-clear');
+  await page.click('.model-card[data-model="sim-chat"]');
+  await page.click('#pg-mode-conv');
+  await page.locator('#pg-conv-card').waitFor();
+  await page.locator('#pg-conv-list li.hint').waitFor(); // this user has none yet
+  const say = async (text, n) => {
+    await page.fill('#pg-input', text);
+    await page.press('#pg-input', 'Enter');
+    const answer = await assistantDone(page, n);
+    check(answer.includes('You said: ' + text), `answer to "${text}": ${answer}`);
+  };
+  const listed = (id, text) => page.locator(`.conv-item[data-conv="${id}"]`, { hasText: text }).waitFor();
+
+  await page.selectOption('#pg-provider', 'local');
+  await say('My name is Ada', 0);
+  const chunks = Number(await page.locator('.msg.assistant').first().getAttribute('data-chunks'));
+  check(chunks >= 3, `the turn was not streamed: ${chunks} chunks`);
+  const current = page.locator('.conv-item[aria-current="true"]');
+  await current.waitFor();
+  const id = await current.getAttribute('data-conv');
+  check(/^conv_/.test(id), `listed id ${id}`);
+  const meta = await page.innerText('#pg-meta');
+  check(meta.includes('SPASS-Conversation-Id') && meta.includes(id), `served-by line: ${meta}`);
+  await listed(id, 'local · 2 messages');
+
+  await say('What is my name?', 1);
+  await listed(id, 'local · 4 messages');
+  await page.selectOption('#pg-provider', 'auto');
+  await say('Anywhere is fine now', 2);
+  await listed(id, 'auto · 6 messages');
+  check((await page.innerText('#pg-conv-title')).includes('My name is Ada'), 'the heading does not name the conversation');
+
+  await page.click('#pg-conv-new');
+  check(await page.locator('#pg-messages .msg').count() === 0, 'a new conversation does not start empty');
+  await say('A second conversation', 0);
+  await page.locator('.conv-item').nth(1).waitFor();
+  check(await page.locator('.conv-item').count() === 2, 'the list does not show both conversations');
+  check(await page.locator('.conv-item').first().getAttribute('aria-current') === 'true', 'the new conversation is not first and open');
+
+  await page.click(`.conv-item[data-conv="${id}"]`);
+  await page.locator('.msg.user', { hasText: 'What is my name?' }).waitFor();
+  check(await page.locator('#pg-messages .msg').count() === 6, `reopened with ${await page.locator('#pg-messages .msg').count()} messages, want 6`);
+  check(await page.inputValue('#pg-provider') === 'auto', 'the reopened conversation lost its provider');
+  await say('Still there?', 3);
+  await listed(id, 'auto · 8 messages');
+  check(await page.locator('.conv-item').first().getAttribute('data-conv') === id, 'the continued conversation did not move to the top');
+
+  await page.click('#pg-mode-chat');
+  check(await page.locator('#pg-conv-card').isHidden(), 'the conversation list stays in chat mode');
+}
+
 // swaggerTryItOut authorizes with the token and runs GET /v1/models from Swagger UI.
 async function swaggerTryItOut(page, { base, token }) {
   await page.goto(base + '/openapi');
@@ -153,6 +208,7 @@ export const steps = [
   ['playground-image', imageUpload],
   ['playground-tools', toolCall],
   ['playground-json', jsonMode],
+  ['playground-conversations', conversationMode],
   ['swagger-try-it-out', swaggerTryItOut],
   ['redoc', redoc],
   ['docs', docsPage],

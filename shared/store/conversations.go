@@ -183,44 +183,50 @@ func addMessages(ctx context.Context, tx *sqlx.Tx, tenant, id, turn, status stri
 	return err
 }
 
-// historyPage is how many messages one read of RecentMessages takes.
-const historyPage = 64
-
 // RecentMessages returns the newest ok messages whose tokens fit in budget, oldest
-// first, and how many ok messages it left out. It reads newest first a page at a
-// time and stops at the budget, so a turn on a long conversation reads what the
-// window takes, not the whole conversation.
+// first, and how many ok messages it left out. It walks the sizes alone, newest
+// first, and stops at the first message that does not fit; then it reads the
+// bodies from there on. A turn on a long conversation so reads what the window
+// takes (and one size more), never the whole conversation nor a fixed page of
+// bodies. No other turn adds or changes ok messages between the two reads: the
+// caller holds the conversation's lease.
 func (db *DB) RecentMessages(ctx context.Context, tenant, id string, budget, total int) ([]conversation.Message, int, error) {
-	var kept []conversation.Message
-	used := 0
-	before := int64(1 << 62)
-	for {
-		var page []conversation.Message
-		err := db.r.SelectContext(ctx, &page, db.r.Rebind(`SELECT conversation_id, tenant_id, seq, turn, role, body, status, tokens, created_at
-			FROM conversation_messages WHERE tenant_id = ? AND conversation_id = ? AND status = ? AND seq < ?
-			ORDER BY seq DESC LIMIT ?`), tenant, id, conversation.StatusOK, before, historyPage)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, m := range page {
-			if used+m.Tokens > budget {
-				return reverse(kept), max(total-len(kept), 0), nil
-			}
-			used += m.Tokens
-			kept = append(kept, m)
-		}
-		if len(page) < historyPage {
-			return reverse(kept), max(total-len(kept), 0), nil
-		}
-		before = page[len(page)-1].Seq
+	from, n, err := db.windowStart(ctx, tenant, id, budget)
+	if err != nil || n == 0 {
+		return nil, max(total, 0), err
 	}
+	kept := make([]conversation.Message, 0, n)
+	err = db.r.SelectContext(ctx, &kept, db.r.Rebind(`SELECT conversation_id, tenant_id, seq, turn, role, body, status, tokens, created_at
+		FROM conversation_messages WHERE tenant_id = ? AND conversation_id = ? AND status = ? AND seq >= ?
+		ORDER BY seq LIMIT ?`), tenant, id, conversation.StatusOK, from, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	return kept, max(total-len(kept), 0), nil
 }
 
-func reverse(ms []conversation.Message) []conversation.Message {
-	for i, j := 0, len(ms)-1; i < j; i, j = i+1, j-1 {
-		ms[i], ms[j] = ms[j], ms[i]
+// windowStart finds where the history that fits in budget begins: the seq of its
+// oldest message and how many messages it holds (0 when not even the newest fits).
+func (db *DB) windowStart(ctx context.Context, tenant, id string, budget int) (from int64, n int, err error) {
+	rows, err := db.r.QueryContext(ctx, db.r.Rebind(`SELECT seq, tokens FROM conversation_messages
+		WHERE tenant_id = ? AND conversation_id = ? AND status = ? ORDER BY seq DESC`), tenant, id, conversation.StatusOK)
+	if err != nil {
+		return 0, 0, err
 	}
-	return ms
+	defer rows.Close()
+	used := 0
+	for rows.Next() {
+		var seq int64
+		var tokens int
+		if err := rows.Scan(&seq, &tokens); err != nil {
+			return 0, 0, err
+		}
+		if used+tokens > budget {
+			break
+		}
+		used, from, n = used+tokens, seq, n+1
+	}
+	return from, n, rows.Err()
 }
 
 // ConversationMessages returns a page of the conversation's messages in order,
@@ -240,10 +246,12 @@ func (db *DB) SetConversationSettings(ctx context.Context, tenant, id, systemPro
 	return err
 }
 
-// nullJSON is nil (SQL NULL) for absent JSON, else its text.
+// nullJSON is nil (SQL NULL) for absent JSON, else its bytes: bound as bytes like
+// every other write of metadata, since SQLite hands a value bound as a string back
+// as a string, which does not scan into json.RawMessage.
 func nullJSON(b json.RawMessage) any {
 	if b == nil {
 		return nil
 	}
-	return string(b)
+	return []byte(b)
 }

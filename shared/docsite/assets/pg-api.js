@@ -59,7 +59,7 @@ export async function modelInfo(cred) {
 // served picks the headers that say how a request was served.
 function served(resp) {
   const out = {};
-  for (const name of ['SPASS-Request-Id', 'SPASS-Backend', 'SPASS-Tier', 'SPASS-Fallback-Count']) {
+  for (const name of ['SPASS-Request-Id', 'SPASS-Conversation-Id', 'SPASS-Backend', 'SPASS-Tier', 'SPASS-Fallback-Count']) {
     const v = resp.headers.get(name);
     if (v !== null) out[name] = v;
   }
@@ -81,6 +81,49 @@ export async function chat(cred, body, { onHeaders = () => {}, onDelta = () => {
     return { message: msg, finishReason: c.choices[0].finish_reason, chunks: 1 };
   }
   return readStream(resp, onDelta);
+}
+
+// converse sends one /c1/chat turn and returns the assistant message and the
+// conversation's id (from SPASS-Conversation-Id, which a failed turn carries too:
+// onConversation hears it before any error). With body.stream it calls
+// onDelta(text) as fragments arrive; the stream's opening event has no choices.
+export async function converse(cred, body, { onHeaders = () => {}, onConversation = () => {}, onDelta = () => {} } = {}) {
+  const resp = await fetch('/c1/chat', { method: 'POST', headers: headers(cred, true), body: JSON.stringify(body) });
+  onHeaders(served(resp));
+  const id = resp.headers.get('SPASS-Conversation-Id');
+  if (id) onConversation(id);
+  if (!resp.ok) throw await failure(resp);
+  if (!body.stream) {
+    const t = await resp.json();
+    if (t.message.content) onDelta(t.message.content);
+    return { message: t.message, finishReason: t.finish_reason, conversationId: t.conversation_id, turnsLeftOut: t.turns_left_out };
+  }
+  return { ...(await readStream(resp, onDelta)), conversationId: id };
+}
+
+// listConversations returns a page of GET /c1/conversations (after: a next_cursor).
+export async function listConversations(cred, after = '') {
+  const q = new URLSearchParams({ limit: '20' });
+  if (after) q.set('after', after);
+  const resp = await fetch('/c1/conversations?' + q, { headers: headers(cred, false) });
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
+// getConversation returns a conversation with all its messages, page by page.
+export async function getConversation(cred, id) {
+  let conv = null;
+  const messages = [];
+  for (let after = 0; ;) {
+    const resp = await fetch(`/c1/conversations/${encodeURIComponent(id)}?limit=1000&after=${after}`, { headers: headers(cred, false) });
+    if (!resp.ok) throw await failure(resp);
+    const page = await resp.json();
+    conv ??= page;
+    messages.push(...page.data);
+    if (!page.has_more || !page.data.length) break;
+    after = page.data.at(-1).seq;
+  }
+  return { ...conv, data: messages };
 }
 
 // readStream parses the SSE body event by event. Tool calls arrive in fragments

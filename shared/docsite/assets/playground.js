@@ -1,15 +1,21 @@
 // The playground page: wires the connection form, the model cards, the chat with
-// streaming, image attachments, the tool builder and JSON mode. No build step: the
-// browser loads these ES modules from /assets as they are.
-import { credentials, modelInfo, chat } from './pg-api.js';
+// streaming, image attachments, the tool builder and JSON mode, in two modes: chat
+// (/v1, the page keeps the transcript) and conversation (/c1, the gateway keeps it).
+// No build step: the browser loads these ES modules from /assets as they are.
+import { credentials, modelInfo, chat, converse, getConversation } from './pg-api.js';
 import { el, modelCard, userMessage, assistantMessage, toolCallCard, toolResultMessage, servedLine } from './pg-ui.js';
 import { parseTool, ToolBuilder } from './pg-tools.js';
+import { ConversationList, renderHistory } from './pg-conv.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_IMAGE = 20 << 20; // base64 grows it by a third; the gateway takes 32 MiB bodies
 
-const state = { models: [], model: null, messages: [], image: null, busy: false };
+// messages is the transcript shown (what chat mode sends); in conversation mode conv
+// is the open conversation's id (null: the next turn starts one) and toolResults the
+// answers to the last reply's tool calls, sent together as the next turn.
+const state = { models: [], model: null, messages: [], image: null, busy: false, mode: 'chat', conv: null, toolResults: [] };
 const tools = new ToolBuilder($('pg-tool-list'), () => {});
+const conversations = new ConversationList($('pg-conv-list'), $('pg-conv-more'), (id) => openConversation(id));
 
 function cred() {
   return { token: $('pg-token').value.trim(), user: $('pg-user').value.trim(), remember: $('pg-remember').checked };
@@ -33,6 +39,7 @@ async function loadModels() {
   status(`${state.models.length} models.`);
   const first = state.models.find((m) => m.id === state.model?.id) ?? state.models.find((m) => m.type === 'chat');
   pick(first ?? null);
+  if (state.mode === 'conv') await refreshConversations();
 }
 
 function renderModels() {
@@ -84,27 +91,37 @@ async function send(ev) {
     ? [{ type: 'text', text: text || 'What is in this image?' }, { type: 'image_url', image_url: { url: state.image.url } }]
     : text;
   state.messages.push({ role: 'user', content });
+  state.toolResults = [];
   show(userMessage(content));
   $('pg-input').value = '';
   setImage(null);
-  await turn();
+  await turn({ message: content });
 }
 
 // turn asks the model for the next message; a tool call waits for the user's answer.
-async function turn() {
+// Chat mode sends the whole transcript to /v1; conversation mode sends /c1 only what
+// is new (fresh: the message or the tool results), the model and the provider.
+async function turn(fresh) {
   state.busy = true;
   $('pg-send').disabled = true;
   const json = $('pg-json').checked;
-  const body = { model: state.model.id, messages: state.messages, stream: $('pg-stream').checked };
+  const stream = $('pg-stream').checked;
+  const conv = state.mode === 'conv';
+  const body = conv
+    ? { model: state.model.id, provider: $('pg-provider').value, stream, ...fresh }
+    : { model: state.model.id, messages: state.messages, stream };
+  if (conv && state.conv) body.conversation_id = state.conv;
   if (tools.tools.length) body.tools = tools.tools;
   if (json) body.response_format = { type: 'json_object' };
   const bubble = assistantMessage();
   show(bubble.node);
+  const handlers = {
+    onHeaders: (h) => $('pg-meta').replaceChildren(...servedLine(h)),
+    onConversation: (id) => { state.conv = id; },
+    onDelta: (d) => bubble.append(d),
+  };
   try {
-    const { message } = await chat(cred(), body, {
-      onHeaders: (h) => $('pg-meta').replaceChildren(...servedLine(h)),
-      onDelta: (d) => bubble.append(d),
-    });
+    const { message } = await (conv ? converse(cred(), body, handlers) : chat(cred(), body, handlers));
     state.messages.push(message);
     bubble.finish(message, json);
     for (const call of message.tool_calls ?? []) {
@@ -116,13 +133,20 @@ async function turn() {
     state.busy = false;
     $('pg-send').disabled = false;
   }
+  if (conv) await refreshConversations();
 }
 
 function answerTool(call, result) {
-  state.messages.push({ role: 'tool', tool_call_id: call.id, content: result });
+  const msg = { role: 'tool', tool_call_id: call.id, content: result };
+  state.messages.push(msg);
+  state.toolResults.push(msg);
   show(toolResultMessage(call.function.name, result));
   const open = state.messages.at(-1 - countTrailingTools()).tool_calls ?? [];
-  if (countTrailingTools() >= open.length) turn();
+  if (countTrailingTools() >= open.length) {
+    const results = state.toolResults;
+    state.toolResults = [];
+    turn({ messages: results });
+  }
 }
 
 // countTrailingTools counts the tool results after the last assistant message, so
@@ -131,6 +155,63 @@ function countTrailingTools() {
   let n = 0;
   for (let i = state.messages.length - 1; i >= 0 && state.messages[i].role === 'tool'; i--) n++;
   return n;
+}
+
+// reset empties the page's chat: the next message starts a new chat or conversation.
+function reset() {
+  state.messages = [];
+  state.toolResults = [];
+  state.conv = null;
+  $('pg-messages').replaceChildren();
+  $('pg-meta').replaceChildren();
+  conversations.setActive(null);
+  $('pg-conv-title').textContent = '· new conversation';
+}
+
+function setMode(mode) {
+  if (state.busy || mode === state.mode) return;
+  state.mode = mode;
+  $('pg-mode-chat').setAttribute('aria-pressed', String(mode === 'chat'));
+  $('pg-mode-conv').setAttribute('aria-pressed', String(mode === 'conv'));
+  $('pg-conv-card').hidden = mode !== 'conv';
+  $('pg-conv-title').hidden = mode !== 'conv';
+  reset();
+  if (mode === 'conv' && state.models.length) refreshConversations();
+}
+
+// refreshConversations reloads the list, the open conversation marked; its title
+// (the start of its first message) goes to the chat's heading.
+async function refreshConversations() {
+  conversations.active = state.conv;
+  try {
+    await conversations.load(cred());
+  } catch (err) {
+    return status(`${err.code}: ${err.message}`, true);
+  }
+  const open = conversations.items.find((c) => c.id === state.conv);
+  if (open) $('pg-conv-title').textContent = '· ' + (open.title || '(untitled)');
+}
+
+// openConversation shows a kept conversation and makes the next turn continue it,
+// with its model and provider.
+async function openConversation(id) {
+  if (state.busy) return;
+  let conv;
+  try {
+    conv = await getConversation(cred(), id);
+  } catch (err) {
+    return status(`${err.code}: ${err.message}`, true);
+  }
+  reset();
+  state.conv = id;
+  conversations.setActive(id);
+  $('pg-conv-title').textContent = '· ' + (conv.title || '(untitled)');
+  const { messages, openCalls } = renderHistory(conv.data, show);
+  state.messages = messages;
+  for (const call of openCalls) show(toolCallCard(call, (result) => answerTool(call, result)));
+  $('pg-provider').value = conv.provider || 'auto';
+  const m = state.models.find((x) => x.id === conv.model);
+  if (m) pick(m);
 }
 
 function addTool() {
@@ -153,10 +234,13 @@ function init() {
   $('pg-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) send(e);
   });
-  $('pg-clear').addEventListener('click', () => {
-    state.messages = [];
-    $('pg-messages').replaceChildren();
-    $('pg-meta').replaceChildren();
+  $('pg-clear').addEventListener('click', reset);
+  $('pg-mode-chat').addEventListener('click', () => setMode('chat'));
+  $('pg-mode-conv').addEventListener('click', () => setMode('conv'));
+  $('pg-conv-new').addEventListener('click', () => {
+    if (state.busy) return;
+    reset();
+    $('pg-input').focus();
   });
   $('pg-tool-add').addEventListener('click', addTool);
   $('pg-file').addEventListener('change', (e) => attach(e.target.files[0]));
