@@ -24,15 +24,15 @@ import (
 
 // sessionObject is a session on the wire; times are unix seconds.
 type sessionObject struct {
-	ID        string          `json:"id"`
-	Object    string          `json:"object"`
-	Agent     string          `json:"agent"`
-	User      string          `json:"user"`
-	Overrides json.RawMessage `json:"overrides"`
-	Segment   int             `json:"segment"`
-	Messages  int             `json:"messages"`
-	CreatedAt int64           `json:"created_at"`
-	UpdatedAt int64           `json:"updated_at"`
+	ID        string     `json:"id"`
+	Object    string     `json:"object"`
+	Agent     string     `json:"agent"`
+	User      string     `json:"user"`
+	Overrides agent.JSON `json:"overrides"`
+	Segment   int        `json:"segment"`
+	Messages  int        `json:"messages"`
+	CreatedAt int64      `json:"created_at"`
+	UpdatedAt int64      `json:"updated_at"`
 }
 
 func toSessionObject(s agent.Session) sessionObject {
@@ -42,12 +42,12 @@ func toSessionObject(s agent.Session) sessionObject {
 
 // messageObject is a stored message: the OpenAI message, and an agent reply's steps.
 type messageObject struct {
-	Seq       int64           `json:"seq"`
-	Message   json.RawMessage `json:"message"`
-	Steps     json.RawMessage `json:"steps,omitempty"`
-	Status    string          `json:"status"`
-	Turn      string          `json:"turn"`
-	CreatedAt int64           `json:"created_at"`
+	Seq       int64      `json:"seq"`
+	Message   agent.JSON `json:"message"`
+	Steps     agent.JSON `json:"steps,omitempty"`
+	Status    string     `json:"status"`
+	Turn      string     `json:"turn"`
+	CreatedAt int64      `json:"created_at"`
 }
 
 func toMessageObject(m agent.Message) messageObject {

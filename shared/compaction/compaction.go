@@ -110,7 +110,7 @@ func (s *Service) Compact(ctx context.Context, p identity.Principal, sess agent.
 	}
 	var oldFacts []string
 	json.Unmarshal(w.Segment.Facts, &oldFacts)
-	facts := Merge(oldFacts, Extract(texts))
+	facts := Merge(oldFacts, Extract(texts), window*4*15/100) // facts take at most 15 % of the window
 	summary := s.summarize(ctx, p, sess, a, w.Segment.Summary, transcript.String(), window, parent)
 	fb, _ := json.Marshal(facts)
 	next := agent.Segment{Number: w.Segment.Number + 1, StartSeq: cut, Summary: summary, Facts: fb, Turn: parent}

@@ -68,9 +68,10 @@ func score(s string) int {
 }
 
 // Merge adds the new facts to the old ones, dropping any already said (one
-// containing the other, case and space aside), and keeps at most maxFacts: the
-// highest scored, older before newer among equals, in their original order.
-func Merge(old, fresh []string) []string {
+// containing the other, case and space aside), and keeps what fits in maxBytes
+// and maxFacts: the highest scored first, older before newer among equals, then
+// put back in their original order.
+func Merge(old, fresh []string, maxBytes int) []string {
 	all := slices.Clone(old)
 	for _, f := range fresh {
 		nf := norm(f)
@@ -90,15 +91,20 @@ func Merge(old, fresh []string) []string {
 			all = append(all, f)
 		}
 	}
-	if len(all) <= maxFacts {
-		return all
-	}
 	idx := make([]int, len(all))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return score(all[b]) - score(all[a]) })
-	keep := idx[:maxFacts]
+	var keep []int
+	used := 0
+	for _, i := range idx {
+		if len(keep) == maxFacts || used+len(all[i])+3 > maxBytes {
+			continue
+		}
+		used += len(all[i]) + 3 // "- " and a newline in the summary message
+		keep = append(keep, i)
+	}
 	slices.Sort(keep)
 	out := make([]string, len(keep))
 	for i, k := range keep {

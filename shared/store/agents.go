@@ -85,7 +85,7 @@ func (db *DB) CreateSession(ctx context.Context, s *agent.Session) error {
 	now := time.Now().UnixMilli()
 	s.ID, s.Segment, s.NextSeq, s.CreatedAt, s.UpdatedAt = newObjectID("sess_"), 1, 1, now, now
 	if len(s.Overrides) == 0 {
-		s.Overrides = json.RawMessage(`{}`)
+		s.Overrides = agent.JSON(`{}`)
 	}
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
@@ -93,7 +93,7 @@ func (db *DB) CreateSession(ctx context.Context, s *agent.Session) error {
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO agent_sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		s.ID, s.TenantID, s.UserID, s.Agent, string(s.Overrides), s.Segment, 0, s.NextSeq, 0, now, now); err != nil {
+		s.ID, s.TenantID, s.UserID, s.Agent, s.Overrides, s.Segment, 0, s.NextSeq, 0, now, now); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO session_segments (session_id, tenant_id, number, start_seq, created_at) VALUES (?, ?, 1, 1, ?)`),
@@ -217,11 +217,11 @@ func addSessionMessages(ctx context.Context, tx *sqlx.Tx, tenant, id, turn, stat
 		m := &msgs[i]
 		m.SessionID, m.TenantID, m.Seq, m.Turn, m.Status, m.CreatedAt = id, tenant, next, turn, status, now
 		if len(m.Steps) == 0 {
-			m.Steps = json.RawMessage(`[]`)
+			m.Steps = agent.JSON(`[]`)
 		}
 		next++
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO session_messages (session_id, tenant_id, seq, turn, role, body, steps, status, tokens, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, tenant, m.Seq, turn, m.Role, string(m.Body), string(m.Steps), status, m.Tokens, now); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, tenant, m.Seq, turn, m.Role, m.Body, m.Steps, status, m.Tokens, now); err != nil {
 			return err
 		}
 	}
@@ -271,10 +271,10 @@ func (db *DB) OpenSegment(ctx context.Context, tenant, id string, seg agent.Segm
 		return false, nil
 	}
 	if len(seg.Facts) == 0 {
-		seg.Facts = json.RawMessage(`[]`)
+		seg.Facts = agent.JSON(`[]`)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO session_segments (session_id, tenant_id, number, start_seq, summary, facts, turn, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), id, tenant, seg.Number, seg.StartSeq, seg.Summary, string(seg.Facts), seg.Turn, time.Now().UnixMilli()); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), id, tenant, seg.Number, seg.StartSeq, seg.Summary, seg.Facts, seg.Turn, time.Now().UnixMilli()); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
