@@ -4,7 +4,7 @@ GO       ?= go
 NODE_SDK := local/sdktest/node
 
 .PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
-	build-ChatFunction build-ConversationsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
+	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
@@ -69,6 +69,8 @@ build-ChatFunction:
 	$(call bootstrap,openai)
 build-ConversationsFunction:
 	$(call bootstrap,conversations)
+build-AgentsFunction:
+	$(call bootstrap,agents)
 build-DiscoveryFunction:
 	$(call bootstrap,discovery)
 build-TenantFunction:

@@ -32,6 +32,7 @@ type FunctionSpec struct {
 var Functions = []FunctionSpec{
 	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"}},
 	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
+	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages"}},
 	{LogicalID: "DiscoveryFunction", Group: "discovery"},
 	{LogicalID: "TenantFunction", Group: "tenant"},
 	{LogicalID: "AdminFunction", Group: "admin"},
