@@ -62,7 +62,7 @@ func chatCompletions(c *chat.Service) web.HandlerFunc {
 		if err := c.Prepare(r.Context(), p, req, r.Header.Get(systemPromptKey)); err != nil {
 			return err
 		}
-		opts := chat.Options{Tools: chat.ToolsHeader(r.Header.Get(toolsKey))}
+		opts := chat.Options{Tools: chat.ToolsHeader(r.Header.Get(toolsKey)), NoReply: true}
 		res, err := c.Complete(r.Context(), p, req, opts, chat.HTTP(w))
 		trace(r, res)
 		return err

@@ -38,6 +38,9 @@ type Options struct {
 	// Parent, when set, bills the request as a sub-call of that request (an agent
 	// turn's compaction, say) rather than as a request of its own.
 	Parent string
+	// NoReply says the caller never reads Result.Reply of a stream (the /v1
+	// adapter: its client has the events), so they are not recorded.
+	NoReply bool
 	// OnStep, when set, sees each stack tool the loop ran, in call order, after
 	// the tools of a round ran (an agent turn shows and stores them).
 	OnStep func(Step)

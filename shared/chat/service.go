@@ -51,7 +51,7 @@ type Result struct {
 
 // Reply returns the assistant message the receiver got: parsed from the JSON
 // answer, or assembled from the stream's events (every text delta, every tool
-// call the client saw).
+// call the client saw); empty for a stream run with Options.NoReply.
 func (r *Result) Reply() Reply {
 	if r.answer != nil {
 		return replyOf(r.answer)

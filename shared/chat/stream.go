@@ -138,7 +138,9 @@ func (e *events) write(d []byte) error {
 			}
 		}
 	}
-	e.c.res.events.add(d)
+	if !e.c.opts.NoReply {
+		e.c.res.events.add(d)
+	}
 	return e.w.Write(d)
 }
 
