@@ -18,6 +18,7 @@ import (
 	"spass/shared/billing"
 	"spass/shared/chat"
 	"spass/shared/config"
+	"spass/shared/filestore"
 	"spass/shared/identity"
 	"spass/shared/jobs"
 	"spass/shared/metrics"
@@ -52,6 +53,10 @@ type App struct {
 	Jobs jobs.Enqueuer
 	// LocalJobs is the in-process runner behind Jobs without Redis, nil with it.
 	LocalJobs *jobs.Local
+	// Files keeps the bytes of /v1/files under the data dir; Batches is what
+	// the batch jobs share (dispatch, lines, finalize, sweep).
+	Files   *filestore.Dir
+	Batches *jobs.Batches
 
 	closers []func()
 }
@@ -124,6 +129,9 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings}
 		a.Chat.Billing = a.Billing
 	}
+	a.Files = filestore.New(filepath.Join(cfg.DataDir, "files"))
+	a.Batches = &jobs.Batches{DB: db, Files: a.Files, Retries: cfg.Batches.MaxRetries,
+		Gate: jobs.NewGate(cfg.Batches.Concurrency, cfg.Batches.PerBackend)}
 	if err := a.openJobs(); err != nil {
 		a.Close()
 		return nil, err

@@ -34,15 +34,24 @@ type Service struct {
 	Settings *tenantcfg.Service
 }
 
+// SurfaceBatch is the surface of batch lines (chat.SurfaceBatch), which the
+// tenant's billing.batch_discount_percent applies to.
+const SurfaceBatch = "batch"
+
 // Bill writes e's ledger row and returns once it is durable (in the journal).
+// A batch line's cost is discounted by the tenant's batch discount, after the
+// markup.
 func (s *Service) Bill(ctx context.Context, e Entry) error {
-	markup := 0.0
+	markup, discount := 0.0, 0.0
 	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {
 		markup = eff.Float(tenantcfg.MarkupPercent)
+		if e.Surface == SurfaceBatch {
+			discount = eff.Float(tenantcfg.BatchDiscount)
+		}
 	}
 	var c Cost
 	if !e.Free {
-		c = s.Pricer.Price(e.Model, e.Tokens, markup)
+		c = s.Pricer.Price(e.Model, e.Tokens, markup).Discounted(discount)
 	}
 	return s.Ledger.Record(store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -34,6 +35,11 @@ type Options struct {
 	Tools ToolPolicy
 	// Filter narrows the model's tier chain (tiers, local or cloud backends).
 	Filter router.Filter
+	// Gate, when set, is passed every upstream attempt's backend before the
+	// attempt and waits for its turn; release ends the turn. Batch lines use it
+	// to bound how many of them one backend serves at once, so interactive
+	// requests keep the rest of its capacity. It fails only when ctx ends.
+	Gate func(ctx context.Context, backend string) (release func(), err error)
 }
 
 // ToolPolicy says which stack tools a request is offered and how the loop runs.
