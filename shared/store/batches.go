@@ -175,3 +175,12 @@ func (db *DB) FinishBatch(ctx context.Context, tenant, id string, f BatchFinish)
 		WHERE tenant_id = ? AND id = ? AND status IN ('finalizing', 'cancelling')`,
 		f.OutputFileID, f.ErrorFileID, f.At, f.At, f.At, tenant, id)
 }
+
+// FileInUse reports whether the tenant's file id is the input of a batch that
+// has not finished: its lines are read until then.
+func (db *DB) FileInUse(ctx context.Context, tenant, id string) (bool, error) {
+	var n int
+	err := db.r.GetContext(ctx, &n, db.r.Rebind(`SELECT COUNT(*) FROM batches WHERE tenant_id = ? AND input_file_id = ?
+		AND status IN ('validating', 'in_progress', 'finalizing', 'cancelling')`), tenant, id)
+	return n > 0, err
+}
