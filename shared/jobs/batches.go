@@ -88,10 +88,16 @@ func (bs *Batches) Finalize(ctx context.Context, b batch.Batch) error {
 	return bs.enqueueOnce(ctx, batchTask(TypeBatchFinalize, b), TypeBatchFinalize+":"+b.ID)
 }
 
-// enqueueLine enqueues one line of b on the batch queue with the batch retries.
+// crashRetries are the attempts a line's task has beyond the batch retries:
+// asynq counts an attempt lost with a killed worker as a retry, and archives a
+// task out of retries, which would leave its line without a result. The line
+// itself stops retrying backend failures after Retries (see runLine).
+const crashRetries = 3
+
+// enqueueLine enqueues one line of b on the batch queue.
 func (bs *Batches) enqueueLine(ctx context.Context, b batch.Batch, l batch.Line) error {
 	_, err := EnqueueInference(ctx, bs.Jobs, b.Principal(), InferencePayload{Body: l.Body, Surface: "batch",
-		Ref: b.ID, Key: l.CustomID, Endpoint: l.URL, Batch: true}, asynq.Queue(QueueBatch), asynq.MaxRetry(bs.Retries))
+		Ref: b.ID, Key: l.CustomID, Endpoint: l.URL, Batch: true}, asynq.Queue(QueueBatch), asynq.MaxRetry(bs.Retries+crashRetries))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}
@@ -119,7 +125,7 @@ func (bs *Batches) runLine(ctx context.Context, who identity.Principal, p Infere
 		gate = bs.Gate.Acquire
 	}
 	res, body, err := run(ctx, who, p, gate)
-	status, body, retry := outcome(ctx, err, body)
+	status, body, retry := outcome(ctx, err, body, attemptOf(ctx).retried >= bs.Retries)
 	if retry != nil {
 		if err := bs.DB.ReleaseBatchLine(context.WithoutCancel(ctx), who.Tenant, p.Ref); err != nil {
 			return Failed(apierr.JobFailed, errors.Join(retry, err))
@@ -155,10 +161,10 @@ func (bs *Batches) finalizeIfDue(ctx context.Context, tenant, id string) error {
 
 // outcome turns a run's error into the result to store (status and body), or
 // into the error to return for a retry: the backends were down, timed out or
-// rate limited and attempts remain, or the runner is shutting down (the task
-// runs again, so nothing is stored). A line that timed out on its last attempt
-// stores the timeout.
-func outcome(ctx context.Context, err error, body []byte) (int, []byte, error) {
+// rate limited and this is not the last attempt, or the runner is shutting down
+// (the task runs again, so nothing is stored). A line that timed out on its
+// last attempt stores the timeout.
+func outcome(ctx context.Context, err error, body []byte, last bool) (int, []byte, error) {
 	if err == nil {
 		return http.StatusOK, body, nil
 	}
@@ -169,7 +175,7 @@ func outcome(ctx context.Context, err error, body []byte) (int, []byte, error) {
 	if ctx.Err() != nil {
 		e = apierr.E(apierr.UpstreamTimeout, "", err)
 	}
-	if retryable(e) && !LastAttempt(ctx) {
+	if retryable(e) && !last {
 		return 0, nil, Failed(e.Code, err)
 	}
 	return e.Status(), e.Body(), nil

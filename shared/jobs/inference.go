@@ -121,7 +121,7 @@ func (h *InferenceHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		return nil
 	}
 	res, body, err := h.run(ctx, who, p, nil)
-	status, body, retry := outcome(ctx, err, body)
+	status, body, retry := outcome(ctx, err, body, LastAttempt(ctx))
 	if retry != nil {
 		return retry
 	}
