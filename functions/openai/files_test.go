@@ -156,7 +156,9 @@ func TestCreateBatchChecks(t *testing.T) {
 	resp := gatewaytest.Do(t, uploadReq(t, env, "user_data", "x", "x"))
 	var data fileObj
 	readJSON(t, resp.Body, &data)
-	create := func(body string) *http.Response { return gatewaytest.Do(t, env.Request(t, "POST", "/v1/batches", body)) }
+	create := func(body string) *http.Response {
+		return gatewaytest.Do(t, env.Request(t, "POST", "/v1/batches", body))
+	}
 	body := func(file, endpoint, window string) string {
 		return fmt.Sprintf(`{"input_file_id":%q,"endpoint":%q,"completion_window":%q}`, file, endpoint, window)
 	}
