@@ -133,8 +133,8 @@ func RunBatch(ctx context.Context, o BatchOptions) (*BatchReport, error) {
 }
 
 // interactive sends req open loop at rate until until reports true (checked
-// before each send), waits for every answer, and returns the latencies of the
-// successes, each from its scheduled send time.
+// before each send after the first), waits for every answer, and returns the
+// latencies of the successes, each from its scheduled send time.
 func interactive(ctx context.Context, c *http.Client, url string, req Request, rate float64, until func() bool) ([]time.Duration, int, string) {
 	interval := time.Duration(float64(time.Second) / rate)
 	var mu sync.Mutex
@@ -142,7 +142,7 @@ func interactive(ctx context.Context, c *http.Client, url string, req Request, r
 	errs, first := 0, ""
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := 0; ctx.Err() == nil && !until(); i++ {
+	for i := 0; ctx.Err() == nil && (i == 0 || !until()); i++ {
 		at := start.Add(time.Duration(i) * interval)
 		waitUntil(at)
 		wg.Go(func() {
