@@ -47,7 +47,7 @@ func checkBatchFile(a *app.App, path string, f *batch.File) error {
 		if s.Invalid > len(s.Errors) {
 			more = fmt.Sprintf(" (and %d more)", s.Invalid-len(s.Errors))
 		}
-		return apierr.P(apierr.InvalidBatchFile, "file", fmt.Sprintf("%d of %d lines are invalid: %s%s.", s.Invalid, s.Lines, strings.Join(msgs, "; "), more))
+		return apierr.P(apierr.InvalidBatchFile, "file", fmt.Sprintf("%d of %d lines are invalid: %s%s", s.Invalid, s.Lines, strings.Join(msgs, "; "), more))
 	}
 	f.Lines, f.Endpoint = s.Lines, s.Endpoint
 	return nil
