@@ -268,3 +268,20 @@ func TestBatchCancel(t *testing.T) {
 		t.Fatalf("cancelling a cancelled batch again: %d", resp.StatusCode)
 	}
 }
+
+// TestBatchLinesSkipRateLimits: the lines of a batch are paced by the batch
+// concurrency, not counted against the tenant's per-minute limits, which stay
+// for its interactive requests.
+func TestBatchLinesSkipRateLimits(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "down"}, YAML: batchYAML, Jobs: true,
+		AcmeDefaults: "{ratelimit.user_requests_per_minute: 1}"})
+	b := runBatch(t, env, uploadBatch(t, env, chatLines(5, "sim-chat")), "/v1/chat/completions")
+	if _, ok, bad := counts(b); b["status"] != "completed" || ok != 5 || bad != 0 {
+		t.Fatalf("batch %v", b)
+	}
+	chat := func() *http.Response { return gatewaytest.Do(t, env.Request(t, "POST", "/v1/chat/completions", hello)) }
+	if resp := chat(); resp.StatusCode != 200 {
+		t.Fatalf("the first interactive request: %d", resp.StatusCode)
+	}
+	expectError(t, chat(), 429, "rate_limit_exceeded")
+}
