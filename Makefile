@@ -27,13 +27,16 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-# Added latency through the gateway (billing on, then off to compare), then the
-# ledger's committed rows per second, then one /c1 turn on a conversation of 10,000
-# messages against one of 10 (it fails above 1.2x; -v prints the ratio).
+# Added latency through the gateway (billing on, then off to compare), the
+# ledger's committed rows per second, one /c1 turn on a conversation of 10,000
+# messages against one of 10 (it fails above 1.2x; -v prints the ratio), then
+# interactive chat p50 while a 1,000-line batch runs against the idle gateway, and
+# the batch's lines per second.
 bench:
 	$(GO) run ./local/cmd/bench
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
+	$(GO) run ./local/cmd/bench -batch
 
 build:
 	$(GO) build -o bin/gateway ./local/cmd/gateway

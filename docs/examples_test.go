@@ -123,7 +123,7 @@ func TestCurlExamples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is not installed; the documentation's examples need it")
 	}
-	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Jobs: true}) // batches need a job runner
 	all := examples(t)
 	if len(all) < 10 {
 		t.Fatalf("found only %d curl examples; did the fence syntax change?", len(all))

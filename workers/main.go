@@ -1,6 +1,6 @@
 // Command workers serves the gateway's job queues on Redis with asynq, and fires the
-// periodic jobs: billing rollups now, compaction, RAG indexing and batch inference
-// as those land. It runs the same handlers as the gateway's in-process runner
+// periodic jobs: billing rollups and batch inference (the lines of /v1/batches, their
+// dispatch, finalize and sweep) now, compaction and RAG indexing as those land. It runs the same handlers as the gateway's in-process runner
 // (app.JobKinds). Several workers may run: periodic tasks are unique per period.
 //
 // It bills what its jobs run (inference) through its own ledger journal under the

@@ -162,7 +162,7 @@ func TestWorkersRunInference(t *testing.T) {
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
 	waitFor(t, "workers started", func() bool { return strings.Contains(out.String(), "processing queues") })
 
-	gateway, err := jobs.NewClient(rdb, jobs.InferenceKind(nil, nil))
+	gateway, err := jobs.NewClient(rdb, jobs.InferenceKind(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ const tinyPNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfF
 // the /v1, /c1 and discovery groups, successes and catalog errors, plain and streamed —
 // and validates each response against /openapi.json.
 func TestResponsesMatchSpec(t *testing.T) {
-	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "broken", "cut"}, YAML: faultyYAML})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "broken", "cut"}, YAML: faultyYAML, Jobs: true})
 	env.Sims["limited"].SetFault(simulator.Fault429)
 	env.Sims["broken"].SetFault(simulator.Fault500)
 	env.Sims["cut"].SetFault(simulator.FaultCut)
@@ -200,6 +200,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { exerciseMemory(t, env, c) })
 	t.Run("system prompts", func(t *testing.T) { exercisePrompts(t, env, c) })
 	t.Run("conversations", func(t *testing.T) { exerciseConversations(t, env, c) })
+	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)

@@ -1,5 +1,6 @@
 // Package openai serves the /v1 OpenAI-compatible group: chat completions (SSE
-// streaming included), embeddings, the model list and the model catalog (/v1/info).
+// streaming included), embeddings, the model list and the model catalog (/v1/info),
+// images, and the Files and Batch APIs.
 package openai
 
 import (
@@ -23,6 +24,15 @@ var Routes = []string{
 	"GET /v1/images",
 	// GET and DELETE, dispatched by the handler: see imageByID.
 	"/v1/images/{id}",
+	"POST /v1/files",
+	"GET /v1/files",
+	"GET /v1/files/{id}",
+	"DELETE /v1/files/{id}",
+	"GET /v1/files/{id}/content",
+	"POST /v1/batches",
+	"GET /v1/batches",
+	"GET /v1/batches/{id}",
+	"POST /v1/batches/{id}/cancel",
 }
 
 // Canonical forms of the SPASS-* request headers: Header.Get canonicalizes its
@@ -44,6 +54,15 @@ func New(a *app.App) http.Handler {
 	mux.Handle("POST /v1/images", a.Auth.RequireUser(web.Handle(uploadImage(a.Store))))
 	mux.Handle("GET /v1/images", a.Auth.RequireUser(web.Handle(listImages(a.Store))))
 	mux.Handle("/v1/images/{id}", a.Auth.RequireUser(web.Handle(imageByID(a.Store))))
+	mux.Handle("POST /v1/files", a.Auth.RequireUser(web.Handle(uploadFile(a))))
+	mux.Handle("GET /v1/files", a.Auth.RequireUser(web.Handle(listFiles(a.Store))))
+	mux.Handle("GET /v1/files/{id}", a.Auth.RequireUser(web.Handle(getFile(a.Store))))
+	mux.Handle("DELETE /v1/files/{id}", a.Auth.RequireUser(web.Handle(deleteFile(a))))
+	mux.Handle("GET /v1/files/{id}/content", a.Auth.RequireUser(web.Handle(fileContent(a))))
+	mux.Handle("POST /v1/batches", a.Auth.RequireUser(web.Handle(createBatch(a))))
+	mux.Handle("GET /v1/batches", a.Auth.RequireUser(web.Handle(listBatches(a.Store))))
+	mux.Handle("GET /v1/batches/{id}", a.Auth.RequireUser(web.Handle(getBatch(a.Store))))
+	mux.Handle("POST /v1/batches/{id}/cancel", a.Auth.RequireUser(web.Handle(cancelBatch(a))))
 	return a.Middleware(mux)
 }
 

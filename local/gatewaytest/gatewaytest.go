@@ -65,6 +65,10 @@ type Setup struct {
 	// gateway is served by the production server loop (web.ServeWith with the app's
 	// limits) on a real listener instead of httptest's.
 	Server string
+	// Jobs runs the background jobs as the gateway does (shim.StartJobs): the
+	// in-process runner and its scheduler, or the asynq workers with REDIS_URL
+	// and SPASS_WORKERS=inprocess in Env.
+	Jobs bool
 }
 
 // Env is a running test gateway.
@@ -122,11 +126,18 @@ func Start(t testing.TB, s Setup) *Env {
 	e.App = a
 	if s.Server != "" {
 		e.URL = serve(t, a)
-		return e
+	} else {
+		srv := httptest.NewServer(functions.Handler(a))
+		t.Cleanup(func() { srv.Close(); a.Close() })
+		e.URL = srv.URL
 	}
-	srv := httptest.NewServer(functions.Handler(a))
-	t.Cleanup(func() { srv.Close(); a.Close() })
-	e.URL = srv.URL
+	if s.Jobs {
+		stop, err := a.StartJobs(context.Background(), func(k string) string { return s.Env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop) // before the app closes
+	}
 	return e
 }
 

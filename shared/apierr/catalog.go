@@ -37,6 +37,12 @@ const (
 	UnknownSetting       Code = "unknown_setting"
 	InvalidSetting       Code = "invalid_setting"
 	InvalidQuery         Code = "invalid_query"
+	FileNotFound         Code = "file_not_found"
+	FileTooLarge         Code = "file_too_large"
+	FileInUse            Code = "file_in_use"
+	InvalidBatchFile     Code = "invalid_batch_file"
+	BatchNotFound        Code = "batch_not_found"
+	BatchNotCancellable  Code = "batch_not_cancellable"
 
 	// Authentication and policy.
 	InvalidAPIKey     Code = "invalid_api_key"
@@ -64,6 +70,10 @@ const (
 	// Background jobs (archived tasks carry these codes).
 	JobFailed         Code = "job_failed"
 	JobPayloadInvalid Code = "job_payload_invalid"
+
+	// Batch lines that never ran (in a batch's error file, as error.code).
+	BatchExpired   Code = "batch_expired"
+	BatchCancelled Code = "batch_cancelled"
 )
 
 var catalog = map[Code]Entry{
@@ -151,6 +161,30 @@ var catalog = map[Code]Entry{
 	InvalidQuery: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "A query parameter is not valid.",
 		Remediation: "Check the parameter named in `param` against the API reference."},
+	FileNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No file has that id.",
+		Remediation: "List your files with GET /v1/files; another user's files read as missing."},
+	FileTooLarge: {Type: "invalid_request_error", Status: http.StatusRequestEntityTooLarge,
+		Message:     "The file is larger than the gateway accepts.",
+		Remediation: "Upload at most files.max_bytes (100 MiB by default); split a batch into several files of at most batches.max_lines requests."},
+	FileInUse: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "The file is the input of a batch that has not finished.",
+		Remediation: "Wait for the batch to finish, or cancel it (POST /v1/batches/{id}/cancel), then delete the file."},
+	InvalidBatchFile: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The batch input file has invalid lines.",
+		Remediation: "Fix the lines the message names (line numbers count from 1): each is a JSON object with a unique custom_id, method POST, the same url, and a body that url accepts. See docs/batches.md."},
+	BatchNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No batch has that id.",
+		Remediation: "List your batches with GET /v1/batches; another user's batches read as missing."},
+	BatchNotCancellable: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "The batch has already finished or is finishing.",
+		Remediation: "Only a validating or in_progress batch can be cancelled; GET /v1/batches/{id} shows its status."},
+	BatchExpired: {Type: "api_error", Status: http.StatusRequestTimeout,
+		Message:     "This request could not be executed before the completion window expired.",
+		Remediation: "Submit the lines of the error file again in a new batch, or with a longer completion_window; lines that ran are in the output file."},
+	BatchCancelled: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "The batch was cancelled before this request ran.",
+		Remediation: "Submit the line again in a new batch if you still need it."},
 	ModelNotAllowed: {Type: "permission_error", Status: http.StatusForbidden,
 		Message:     "Your tenant may not use this model.",
 		Remediation: "Ask a tenant admin to change models.allowlist / models.blacklist, or pick another model from GET /v1/models."},

@@ -20,6 +20,7 @@ import (
 	"spass/shared/chat"
 	"spass/shared/compaction"
 	"spass/shared/config"
+	"spass/shared/filestore"
 	"spass/shared/identity"
 	"spass/shared/jobs"
 	"spass/shared/metrics"
@@ -58,6 +59,10 @@ type App struct {
 	Jobs jobs.Enqueuer
 	// LocalJobs is the in-process runner behind Jobs without Redis, nil with it.
 	LocalJobs *jobs.Local
+	// Files keeps the bytes of /v1/files under the data dir; Batches is what
+	// the batch jobs share (dispatch, lines, finalize, sweep).
+	Files   *filestore.Dir
+	Batches *jobs.Batches
 
 	closers []func()
 }
@@ -134,6 +139,9 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.Billing = &billing.Service{Ledger: ledger, Pricer: billing.NewPricer(cfg), Settings: a.Settings}
 		a.Chat.Billing = a.Billing
 	}
+	a.Files = filestore.New(filepath.Join(cfg.DataDir, "files"))
+	a.Batches = &jobs.Batches{DB: db, Files: a.Files, Retries: cfg.Batches.MaxRetries,
+		Gate: jobs.NewGate(cfg.Batches.Concurrency, cfg.Batches.PerBackend)}
 	if err := a.openJobs(); err != nil {
 		a.Close()
 		return nil, err

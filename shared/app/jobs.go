@@ -13,7 +13,10 @@ import (
 func (a *App) JobKinds() []jobs.Kind {
 	return []jobs.Kind{
 		jobs.RollupKind(a.Store),
-		jobs.InferenceKind(a.Chat, a.Store),
+		jobs.InferenceKind(a.Chat, a.Store, a.Batches),
+		jobs.BatchDispatchKind(a.Batches),
+		jobs.BatchFinalizeKind(a.Batches),
+		jobs.BatchSweepKind(a.Batches),
 		jobs.CompactKind(a.Compaction),
 	}
 }
@@ -31,7 +34,7 @@ func (a *App) openJobs() error {
 		if err != nil {
 			return err
 		}
-		a.Jobs = c
+		a.Jobs, a.Batches.Jobs = c, c
 		return nil
 	}
 	l, err := jobs.NewLocal(jobs.LocalConfig{Metrics: a.Metrics.Registry()}, kinds...)
@@ -40,6 +43,7 @@ func (a *App) openJobs() error {
 	}
 	jobs.ExportLocalQueueDepth(a.Metrics, l)
 	a.Jobs, a.LocalJobs = l, l
+	a.Batches.Jobs, a.Batches.Resume = l, true // nothing of its queues survives a restart
 	a.closers = append([]func(){func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

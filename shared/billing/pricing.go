@@ -51,6 +51,15 @@ func (p *Pricer) Price(model string, t Tokens, markupPercent float64) Cost {
 	return Cost{NanoUSD: int64(math.Round(usd)), NanoEUR: int64(math.Round(usd * p.eurPerUSD))}
 }
 
+// Discounted returns c with percent taken off, rounded to the nano-unit.
+func (c Cost) Discounted(percent float64) Cost {
+	if percent <= 0 {
+		return c
+	}
+	f := 1 - min(percent, 100)/100
+	return Cost{NanoUSD: int64(math.Round(float64(c.NanoUSD) * f)), NanoEUR: int64(math.Round(float64(c.NanoEUR) * f))}
+}
+
 // Plus returns the sum of two usages.
 func (t Tokens) Plus(o Tokens) Tokens {
 	return Tokens{Prompt: t.Prompt + o.Prompt, Completion: t.Completion + o.Completion, Cached: t.Cached + o.Cached}

@@ -36,6 +36,10 @@ type Service struct {
 	Settings *tenantcfg.Service
 }
 
+// SurfaceBatch is the surface of batch lines (chat.SurfaceBatch), which the
+// tenant's billing.batch_discount_percent applies to.
+const SurfaceBatch = "batch"
+
 // Bill writes e's ledger row and returns once it is durable (in the journal). It
 // settles the request's Begin, if any.
 func (s *Service) Bill(ctx context.Context, e Entry) error {
@@ -53,15 +57,19 @@ func (s *Service) Begin(ctx context.Context, e Entry) error {
 	return s.Ledger.Begin(s.row(ctx, e))
 }
 
-// row prices e with the tenant's markup.
+// row prices e with the tenant's markup, and a batch line's cost with the
+// tenant's batch discount after it.
 func (s *Service) row(ctx context.Context, e Entry) store.LedgerRow {
-	markup := 0.0
+	markup, discount := 0.0, 0.0
 	if eff, err := s.Settings.Effective(ctx, e.Tenant); err == nil {
 		markup = eff.Float(tenantcfg.MarkupPercent)
+		if e.Surface == SurfaceBatch {
+			discount = eff.Float(tenantcfg.BatchDiscount)
+		}
 	}
 	var c Cost
 	if !e.Free {
-		c = s.Pricer.Price(e.Model, e.Tokens, markup)
+		c = s.Pricer.Price(e.Model, e.Tokens, markup).Discounted(discount)
 	}
 	return store.LedgerRow{
 		TenantID: e.Tenant, UserID: e.User, RequestID: e.RequestID, ParentRequestID: e.ParentRequestID,

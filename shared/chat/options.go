@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -44,6 +45,11 @@ type Options struct {
 	// OnStep, when set, sees each stack tool the loop ran, in call order, after
 	// the tools of a round ran (an agent turn shows and stores them).
 	OnStep func(Step)
+	// Gate, when set, is passed every upstream attempt's backend before the
+	// attempt and waits for its turn; release ends the turn. Batch lines use it
+	// to bound how many of them one backend serves at once, so interactive
+	// requests keep the rest of its capacity. It fails only when ctx ends.
+	Gate func(ctx context.Context, backend string) (release func(), err error)
 }
 
 // Step is one stack tool call of a tool loop: the tool, its arguments and what

@@ -180,7 +180,10 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 	}
 	c := &call{s: s, ctx: ctx, p: p, eff: eff, opts: opts, sink: sink, route: route, start: time.Now(),
 		res: Result{RequestID: id, Model: model}, promptBytes: size}
-	if s.Limiter != nil && eff != nil {
+	// Batch lines are paced by the batch concurrency (Options.Gate), not by the
+	// per-minute limits: counted there, a batch would spend the budget of the
+	// tenant's interactive requests.
+	if s.Limiter != nil && eff != nil && opts.surface() != SurfaceBatch {
 		done, err := s.Limiter.Admit(ctx, p, eff, sink.Header())
 		if err != nil {
 			return c.res, err
@@ -208,6 +211,13 @@ func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capa
 	try func(context.Context, router.Target) error) error {
 	served, err := c.s.Router.Do(ctx, m, needs, c.opts.Filter, func(ctx context.Context, t router.Target, fallbacks int) error {
 		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks
+		if c.opts.Gate != nil {
+			release, err := c.opts.Gate(ctx, t.Backend.Name)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
 		return try(ctx, t)
 	})
 	c.res.Fallbacks = served.Fallbacks

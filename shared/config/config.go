@@ -32,6 +32,9 @@ type Config struct {
 	Operators []Token `yaml:"operators"`
 	// Server bounds slow, idle and numerous connections (see operators.go).
 	Server Server `yaml:"server"`
+	// Files and Batches bound /v1/files and tune /v1/batches (see batches.go).
+	Files   Files   `yaml:"files"`
+	Batches Batches `yaml:"batches"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.
@@ -177,6 +180,7 @@ const DefaultTenant = "default"
 
 func (c *Config) applyDefaults() {
 	c.Conversations.applyDefaults()
+	c.applyBatchDefaults()
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}

@@ -28,13 +28,16 @@ const (
 	QueueCompaction = "compaction"
 	QueueRAG        = "rag"
 	QueueInference  = "inference"
+	// QueueBatch is inference at low priority: the lines of /v1/batches and
+	// their dispatch, finalize and sweep steps.
+	QueueBatch = "batch"
 )
 
 // Queues maps each queue to its priority weight, the same in both runners:
 // interactive work first. A task names its queue with asynq.Queue; a queue not
 // listed here is refused at Enqueue, as no runner would serve it.
 func Queues() map[string]int {
-	return map[string]int{QueueInference: 6, QueueCompaction: 3, QueueRAG: 3, QueueBilling: 1}
+	return map[string]int{QueueInference: 6, QueueCompaction: 3, QueueRAG: 3, QueueBatch: 1, QueueBilling: 1}
 }
 
 // Kind is one job kind as the runners see it.

@@ -45,6 +45,7 @@ const (
 	ModelBlacklist      = "models.blacklist"
 	ToolAllowlist       = "tools.allowlist"
 	MarkupPercent       = "billing.markup_percent"
+	BatchDiscount       = "billing.batch_discount_percent"
 	TenantRPM           = "ratelimit.requests_per_minute"
 	TenantTPM           = "ratelimit.tokens_per_minute"
 	UserRPM             = "ratelimit.user_requests_per_minute"
@@ -64,6 +65,7 @@ var Keys = []Key{
 	{Name: ModelBlacklist, Kind: Strings, Default: []string{}, Doc: "model slugs the tenant may not use (wins over the allowlist)"},
 	{Name: ToolAllowlist, Kind: Strings, Default: []string{"*"}, Doc: "server-side stack tools injected into chats; \"*\" allows all"},
 	{Name: MarkupPercent, Kind: Float, Default: 0.0, Min: 0, Max: 1000, Doc: "percent added to the backend cost in the ledger"},
+	{Name: BatchDiscount, Kind: Float, Default: 50.0, Min: 0, Max: 100, Doc: "percent taken off the cost of batch lines (/v1/batches), after the markup"},
 	{Name: TenantRPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e9, Doc: "requests per minute for the whole tenant; 0 is unlimited"},
 	{Name: TenantTPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e12, Doc: "tokens per minute for the whole tenant; 0 is unlimited"},
 	{Name: UserRPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e9, Doc: "requests per minute per end user; 0 is unlimited"},

@@ -14,14 +14,26 @@
 //	-cpuprofile   write a CPU profile of the run to this file (go tool pprof)
 //	-only         comma-separated scenarios to run (chat, stream, chat+tools)
 //	-json         print the results as JSON instead of tables
+//
+// With -batch it measures batches instead: interactive chat p50 on a gateway
+// running a batch in-process against the same gateway idle (target: within
+// 1.2x), and the batch's lines per second. -tokens and -token-delay shape every
+// answer (non-streamed answers take their sum, as from a model).
+//
+//	-batch-lines        lines of the batch (default 1000)
+//	-batch-rate         interactive requests per second (default 50)
+//	-batch-idle         measured time of the idle phase (default 10s)
+//	-batch-concurrency  batches.concurrency, lines in flight on the backend (default 4)
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -33,6 +45,8 @@ import (
 )
 
 func main() {
+	// A job's start is logged at info level: a batch would print a line per line.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Stdout); err != nil {
@@ -57,6 +71,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (load generator, simulator and gateways) to this file")
 	only := fs.String("only", "", "comma-separated scenarios to run (chat, stream, chat+tools); default all")
+	batchMode := fs.Bool("batch", false, "measure interactive chat while a batch runs, and the batch's throughput")
+	bo := bench.BatchOptions{}
+	fs.IntVar(&bo.Lines, "batch-lines", 1000, "lines of the batch")
+	fs.Float64Var(&bo.Rate, "batch-rate", 50, "interactive requests per second while measuring batches")
+	fs.DurationVar(&bo.Idle, "batch-idle", 10*time.Second, "measured time of the idle phase")
+	fs.IntVar(&bo.Concurrency, "batch-concurrency", 4, "batches.concurrency: lines in flight on the backend")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -75,6 +95,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if !*asJSON {
 		o.Progress = stdout
+	}
+	if *batchMode {
+		if bo.Lines < 1 || bo.Rate <= 0 || bo.Idle <= 0 || bo.Concurrency < 1 {
+			return errors.New("-batch-lines, -batch-rate, -batch-idle and -batch-concurrency must be positive")
+		}
+		bo.Tokens, bo.TokenDelay, bo.Progress = o.Tokens, o.TokenDelay, o.Progress
+		rep, err := bench.RunBatch(ctx, bo)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		fmt.Fprintln(stdout)
+		return rep.WriteText(stdout)
 	}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
