@@ -29,11 +29,13 @@ vet:
 
 # Added latency through the gateway (billing on, then off to compare), then the
 # ledger's committed rows per second, then one /c1 turn on a conversation of 10,000
-# messages against one of 10 (it fails above 1.2x; -v prints the ratio).
+# messages against one of 10, and one /a1 agent turn on a session of 1,000 messages
+# against one of 10 (each fails above 1.2x; -v prints the ratio).
 bench:
 	$(GO) run ./local/cmd/bench
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
+	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/agents
 
 build:
 	$(GO) build -o bin/gateway ./local/cmd/gateway
