@@ -29,13 +29,15 @@ vet:
 
 # Added latency through the gateway (billing on, then off to compare), the
 # ledger's committed rows per second, one /c1 turn on a conversation of 10,000
-# messages against one of 10 (it fails above 1.2x; -v prints the ratio), then
-# interactive chat p50 while a 1,000-line batch runs against the idle gateway, and
-# the batch's lines per second.
+# messages against one of 10 and one /a1 agent turn on a session of 1,000 messages
+# against one of 10 (each fails above 1.2x; -v prints the ratio), then interactive
+# chat p50 while a 1,000-line batch runs against the idle gateway, and the batch's
+# lines per second.
 bench:
 	$(GO) run ./local/cmd/bench
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
+	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/agents
 	$(GO) run ./local/cmd/bench -batch
 
 build:

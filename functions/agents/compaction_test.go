@@ -140,6 +140,14 @@ func TestCompactOnRequest(t *testing.T) {
 	if _, msgs := admin(t, env, "GET", "/a1/sessions/"+id+"/messages?limit=100", ""); len(msgs.Get("data").Array()) != 16 {
 		t.Fatalf("messages after two compactions: %s", msgs.Raw)
 	}
+	// Times on the wire are unix seconds: the segments' as the session's.
+	_, sess := admin(t, env, "GET", "/a1/sessions/"+id, "")
+	_, lin := admin(t, env, "GET", "/a1/sessions/"+id+"/lineage", "")
+	for _, seg := range lin.Get("data").Array() {
+		if at, created := seg.Get("created_at").Int(), sess.Get("created_at").Int(); at < created || at > time.Now().Unix() {
+			t.Fatalf("segment %d created at %d; the session at %d, now is %d", seg.Get("segment").Int(), at, created, time.Now().Unix())
+		}
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {

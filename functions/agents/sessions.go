@@ -198,6 +198,7 @@ func lineage(a *app.App) web.HandlerFunc {
 		data := make([]segmentObject, len(segs))
 		j := 0
 		for i, seg := range segs {
+			seg.CreatedAt /= 1000 // unix seconds, as every time on the wire
 			data[i] = segmentObject{Segment: seg, Messages: []messageObject{}}
 			for j < len(ms) && (i+1 == len(segs) || ms[j].Seq < segs[i+1].StartSeq) {
 				data[i].Messages = append(data[i].Messages, toMessageObject(ms[j]))

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"spass/functions/agents"
 	"spass/functions/conversations"
 	"spass/functions/discovery"
 	"spass/functions/openai"
@@ -158,4 +159,4 @@ func (c *contract) unexercised(routes ...[]string) []string {
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
 // The admin group's queue monitor needs Redis and is exercised by its errors only.
-var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, discovery.Routes, tenant.Routes, {"GET /statsz", "GET /metrics"}}
+var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, {"GET /statsz", "GET /metrics"}}

@@ -44,10 +44,11 @@ func asUser(req *http.Request) *http.Request {
 const tinyPNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 // TestResponsesMatchSpec sends real requests through the gateway — every route of
-// the /v1, /c1 and discovery groups, successes and catalog errors, plain and streamed —
+// the /v1, /c1, /a1 and discovery groups, successes and catalog errors, plain and streamed —
 // and validates each response against /openapi.json.
 func TestResponsesMatchSpec(t *testing.T) {
-	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "broken", "cut"}, YAML: faultyYAML, Jobs: true})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "broken", "cut"}, YAML: faultyYAML, Jobs: true,
+		Env: map[string]string{"SPASS_AGENTS_DIR": agentsDir(t)}})
 	env.Sims["limited"].SetFault(simulator.Fault429)
 	env.Sims["broken"].SetFault(simulator.Fault500)
 	env.Sims["cut"].SetFault(simulator.FaultCut)
@@ -201,6 +202,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("system prompts", func(t *testing.T) { exercisePrompts(t, env, c) })
 	t.Run("conversations", func(t *testing.T) { exerciseConversations(t, env, c) })
 	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
+	t.Run("agents", func(t *testing.T) { exerciseAgents(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)

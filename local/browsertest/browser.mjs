@@ -1,6 +1,7 @@
 // Drives the developer portal in headless Chromium (Debian's, through
 // playwright-core): the playground's streaming chat, image upload and tool calls,
-// its conversation mode (/c1), Swagger UI's "Try it out", ReDoc and a docs page. Run by TestBrowser, which starts
+// its conversation mode (/c1) and agent mode (/a1), Swagger UI's "Try it out", ReDoc
+// and a docs page. Run by TestBrowser, which starts
 // the gateway; env: BASE_URL, TOKEN, CHROMIUM, SCREENSHOT_DIR (SCREENSHOTS=always
 // also keeps screenshots of passing steps, for a look at the pages).
 import { chromium } from 'playwright-core';

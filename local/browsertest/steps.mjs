@@ -161,6 +161,71 @@ async function conversationMode(page) {
   check(await page.locator('#pg-conv-card').isHidden(), 'the conversation list stays in chat mode');
 }
 
+// agentMode switches the playground to /a1: picks the file agent, talks to it
+// (streamed) and sees its calculator step arrive before the answer is done, continues
+// the session, starts a second one and reopens the first with its stored steps.
+async function agentMode(page) {
+  await page.click('#pg-mode-agent');
+  await page.locator('#pg-agent-card').waitFor();
+  check(await page.locator('#pg-models-card').isHidden(), 'the model cards stay in agent mode');
+  await page.locator('#pg-agent option[value="researcher"]').waitFor({ state: 'attached' });
+  await page.selectOption('#pg-agent', 'researcher');
+  await page.locator('#pg-agent-info .chip', { hasText: 'calculator' }).waitFor();
+  await page.locator('#pg-session-list li.hint').waitFor(); // this user has none yet
+  check((await page.innerText('#pg-model-name')) === 'researcher', 'the heading does not name the agent');
+  await page.evaluate(() => {
+    window.__stepStates = [];
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (n.classList?.contains('step')) window.__stepStates.push([...document.querySelectorAll('.msg.assistant')].at(-1)?.dataset.state ?? 'none');
+        }
+      }
+    }).observe(document.getElementById('pg-messages'), { childList: true });
+  });
+  const say = async (text, n) => {
+    await page.fill('#pg-input', text);
+    await page.press('#pg-input', 'Enter');
+    return assistantDone(page, n);
+  };
+  const listed = (id, text) => page.locator(`.session-item[data-session="${id}"]`, { hasText: text }).waitFor();
+
+  const answer = await say('Use the calculator: {"expression": "6*7"}', 0);
+  check(answer.includes('42'), `answer: ${answer}`);
+  const step = page.locator('.msg.step[data-tool="calculator"]');
+  check(await step.count() === 1, `${await step.count()} calculator steps shown`);
+  check((await step.locator('.step-result').innerText()).includes('42'), 'the step does not show the result');
+  const states = await page.evaluate(() => window.__stepStates);
+  check(states.length === 1 && ['waiting', 'streaming'].includes(states[0]), `the step arrived with the answer ${states[0]}, not while it streamed`);
+  const chunks = Number(await page.locator('.msg.assistant').first().getAttribute('data-chunks'));
+  check(chunks >= 3, `the turn was not streamed: ${chunks} chunks`);
+  const current = page.locator('.session-item[aria-current="true"]');
+  await current.waitFor();
+  const id = await current.getAttribute('data-session');
+  check(/^sess_/.test(id), `listed id ${id}`);
+  check((await page.innerText('#pg-conv-title')).includes(id), 'the heading does not name the session');
+  await listed(id, '2 messages');
+
+  const second = await say('Thank you', 1);
+  check(second.includes('You said: Thank you'), `second answer: ${second}`);
+  await listed(id, '4 messages');
+
+  await page.click('#pg-session-new');
+  check(await page.locator('#pg-messages .msg').count() === 0, 'a new session does not start empty');
+  await say('A second session', 0);
+  await page.locator('.session-item').nth(1).waitFor();
+  check(await page.locator('.session-item').first().getAttribute('aria-current') === 'true', 'the new session is not first and open');
+
+  await page.click(`.session-item[data-session="${id}"]`);
+  await page.locator('.msg.user', { hasText: 'Thank you' }).waitFor();
+  check(await page.locator('#pg-messages .msg').count() === 5, `reopened with ${await page.locator('#pg-messages .msg').count()} messages, want 5 (two turns and a step)`);
+  check(await page.locator('#pg-messages .msg.step[data-tool="calculator"]').count() === 1, 'the reopened session lost its step');
+
+  await page.click('#pg-mode-chat');
+  check(await page.locator('#pg-agent-card').isHidden(), 'the agent card stays in chat mode');
+  check(await page.locator('#pg-models-card').isVisible(), 'the model cards do not come back in chat mode');
+}
+
 // swaggerTryItOut authorizes with the token and runs GET /v1/models from Swagger UI.
 async function swaggerTryItOut(page, { base, token }) {
   await page.goto(base + '/openapi');
@@ -209,6 +274,7 @@ export const steps = [
   ['playground-tools', toolCall],
   ['playground-json', jsonMode],
   ['playground-conversations', conversationMode],
+  ['playground-agents', agentMode],
   ['swagger-try-it-out', swaggerTryItOut],
   ['redoc', redoc],
   ['docs', docsPage],

@@ -45,13 +45,14 @@ type Window struct {
 // far below it; it only protects against a session whose model has a huge window.
 const maxReplay = 5000
 
-// Load reads what the session's next turn replays.
+// Load reads what the session's next turn replays: its current segment only, so
+// a turn costs the same however many segments the lineage holds.
 func (s *Service) Load(ctx context.Context, tenant string, sess agent.Session) (Window, error) {
-	segs, err := s.Store.Segments(ctx, tenant, sess.ID)
-	if err != nil || len(segs) == 0 {
+	seg, ok, err := s.Store.CurrentSegment(ctx, tenant, sess.ID)
+	if err != nil || !ok {
 		return Window{}, fmt.Errorf("session %s has no segment: %v", sess.ID, err)
 	}
-	w := Window{Segment: segs[len(segs)-1]}
+	w := Window{Segment: seg}
 	w.Summary = SummaryMessage(w.Segment)
 	w.Messages, err = s.Store.SessionMessages(ctx, tenant, sess.ID, w.Segment.StartSeq-1, maxReplay, true)
 	return w, err

@@ -253,6 +253,18 @@ func (db *DB) Segments(ctx context.Context, tenant, id string) ([]agent.Segment,
 	return out, err
 }
 
+// CurrentSegment returns the session's newest segment, the one its next turn
+// replays: one row, however long the lineage.
+func (db *DB) CurrentSegment(ctx context.Context, tenant, id string) (agent.Segment, bool, error) {
+	var seg agent.Segment
+	err := db.r.GetContext(ctx, &seg, db.r.Rebind(`SELECT session_id, tenant_id, number, start_seq, summary, facts, turn, created_at
+		FROM session_segments WHERE tenant_id = ? AND session_id = ? ORDER BY number DESC LIMIT 1`), tenant, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return seg, false, nil
+	}
+	return seg, err == nil, err
+}
+
 // OpenSegment closes the session's current segment and opens seg as the next one,
 // unless another compaction got there first (the session's segment is no longer
 // seg.Number-1): then it reports false and changes nothing.

@@ -126,10 +126,77 @@ export async function getConversation(cred, id) {
   return { ...conv, data: messages };
 }
 
+async function getJSON(cred, path) {
+  const resp = await fetch(path, { headers: headers(cred, false) });
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
+async function postJSON(cred, path, body) {
+  const resp = await fetch(path, { method: 'POST', headers: headers(cred, true), body: JSON.stringify(body) });
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
+// listAgents returns the agents of GET /a1/agents.
+export async function listAgents(cred) {
+  return (await getJSON(cred, '/a1/agents')).data;
+}
+
+// listSessions returns the user's newest sessions with an agent.
+export async function listSessions(cred, agent) {
+  return (await getJSON(cred, `/a1/agents/${encodeURIComponent(agent)}/sessions?limit=20`)).data;
+}
+
+// createSession opens a session with an agent and returns it.
+export function createSession(cred, agent) {
+  return postJSON(cred, `/a1/agents/${encodeURIComponent(agent)}/sessions`, {});
+}
+
+// sessionMessages returns every message of a session, page by page.
+export async function sessionMessages(cred, id) {
+  const out = [];
+  for (let after = 0; ;) {
+    const page = await getJSON(cred, `/a1/sessions/${encodeURIComponent(id)}/messages?limit=1000&after=${after}`);
+    out.push(...page.data);
+    if (!page.has_more || !page.data.length) return out;
+    after = page.data.at(-1).seq;
+  }
+}
+
+// agentTurn sends one /a1 turn ({content, stream}) and returns the answer: the
+// message, the steps and how often the session compacted first. A stream calls
+// onStart with its agent.turn.start event, onStep with each agent.step event as
+// the tool's result comes in, and onDelta with the answer's fragments.
+export async function agentTurn(cred, id, body, { onHeaders = () => {}, onStart = () => {}, onStep = () => {}, onDelta = () => {} } = {}) {
+  const resp = await fetch(`/a1/sessions/${encodeURIComponent(id)}/messages`, { method: 'POST', headers: headers(cred, true), body: JSON.stringify(body) });
+  onHeaders(served(resp));
+  if (!resp.ok) throw await failure(resp);
+  if (!body.stream) {
+    const t = await resp.json();
+    if (t.message.content) onDelta(t.message.content);
+    return t;
+  }
+  let compacted = 0;
+  const steps = [];
+  const onEvent = (ev) => {
+    if (ev.object === 'agent.turn.start') {
+      compacted = ev.compacted;
+      onStart(ev);
+    } else if (ev.object === 'agent.step') {
+      steps.push(ev);
+      onStep(ev);
+    }
+  };
+  const { message } = await readStream(resp, onDelta, onEvent);
+  return { message, steps, compacted };
+}
+
 // readStream parses the SSE body event by event. Tool calls arrive in fragments
 // and are joined by their index; an error event (a failure after the first byte)
-// becomes an ApiError.
-async function readStream(resp, onDelta) {
+// becomes an ApiError. Events of the gateway's own (an object other than
+// chat.completion.chunk, such as /a1's agent.step) go to onEvent.
+async function readStream(resp, onDelta, onEvent = () => {}) {
   const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
   const requestId = resp.headers.get('SPASS-Request-Id');
   const message = { role: 'assistant', content: '' };
@@ -142,6 +209,7 @@ async function readStream(resp, onDelta) {
     if (!data || data === '[DONE]') return;
     const ev = JSON.parse(data);
     if (ev.error) throw new ApiError(502, ev, requestId);
+    if (ev.object && ev.object !== 'chat.completion.chunk') return onEvent(ev);
     chunks++;
     for (const choice of ev.choices ?? []) {
       const d = choice.delta ?? {};

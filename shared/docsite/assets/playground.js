@@ -1,11 +1,13 @@
 // The playground page: wires the connection form, the model cards, the chat with
-// streaming, image attachments, the tool builder and JSON mode, in two modes: chat
-// (/v1, the page keeps the transcript) and conversation (/c1, the gateway keeps it).
+// streaming, image attachments, the tool builder and JSON mode, in three modes: chat
+// (/v1, the page keeps the transcript), conversation (/c1, the gateway keeps it) and
+// agent (/a1, an agent brings its model and tools, and its steps show as they run).
 // No build step: the browser loads these ES modules from /assets as they are.
 import { credentials, modelInfo, chat, converse, getConversation } from './pg-api.js';
 import { el, modelCard, userMessage, assistantMessage, toolCallCard, toolResultMessage, servedLine } from './pg-ui.js';
 import { parseTool, ToolBuilder } from './pg-tools.js';
 import { ConversationList, renderHistory } from './pg-conv.js';
+import { AgentMode } from './pg-agent.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_IMAGE = 20 << 20; // base64 grows it by a third; the gateway takes 32 MiB bodies
@@ -16,6 +18,20 @@ const MAX_IMAGE = 20 << 20; // base64 grows it by a third; the gateway takes 32 
 const state = { models: [], model: null, messages: [], image: null, busy: false, mode: 'chat', conv: null, toolResults: [] };
 const tools = new ToolBuilder($('pg-tool-list'), () => {});
 const conversations = new ConversationList($('pg-conv-list'), $('pg-conv-more'), (id) => openConversation(id));
+const agents = new AgentMode({ select: $('pg-agent'), info: $('pg-agent-info'), list: $('pg-session-list') }, {
+  cred: () => cred(),
+  busy: () => state.busy,
+  show: (node) => show(node),
+  clear: () => clearChat(),
+  fail: (err) => status(`${err.code}: ${err.message}`, true),
+  onAgent: (a) => {
+    const m = a && state.models.find((x) => x.id === a.model);
+    if (m) pick(m);
+    $('pg-model-name').textContent = a ? a.name : 'no agent';
+    agentTitle();
+  },
+  onSession: () => agentTitle(),
+});
 
 function cred() {
   return { token: $('pg-token').value.trim(), user: $('pg-user').value.trim(), remember: $('pg-remember').checked };
@@ -40,6 +56,7 @@ async function loadModels() {
   const first = state.models.find((m) => m.id === state.model?.id) ?? state.models.find((m) => m.type === 'chat');
   pick(first ?? null);
   if (state.mode === 'conv') await refreshConversations();
+  if (state.mode === 'agent') await loadAgents();
 }
 
 function renderModels() {
@@ -49,10 +66,11 @@ function renderModels() {
 function pick(m) {
   state.model = m;
   $('pg-model-name').textContent = m ? m.id : 'no model';
-  $('pg-json').disabled = !m?.json_mode;
-  if (!m?.json_mode) $('pg-json').checked = false;
+  $('pg-json').disabled = state.mode === 'agent' || !m?.json_mode;
+  if ($('pg-json').disabled) $('pg-json').checked = false;
   if (!acceptsImages()) setImage(null);
-  $('pg-drop-text').textContent = acceptsImages() ? 'Drop an image here, or' : `${m ? m.id : 'This model'} does not read images; pick a vision model to attach one, or`;
+  const other = state.mode === 'agent' ? 'an agent on a vision model' : 'a vision model';
+  $('pg-drop-text').textContent = acceptsImages() ? 'Drop an image here, or' : `${m ? m.id : 'This model'} does not read images; pick ${other} to attach one, or`;
   renderModels();
 }
 
@@ -84,6 +102,7 @@ function show(node) {
 async function send(ev) {
   ev?.preventDefault();
   if (state.busy) return;
+  if (state.mode === 'agent' && !agents.agent) return status('Load the agents and pick one first.', true);
   if (!state.model) return status('Load the models and pick one first.', true);
   const text = $('pg-input').value.trim();
   if (!text && !state.image) return;
@@ -102,6 +121,7 @@ async function send(ev) {
 // Chat mode sends the whole transcript to /v1; conversation mode sends /c1 only what
 // is new (fresh: the message or the tool results), the model and the provider.
 async function turn(fresh) {
+  if (state.mode === 'agent') return agentSend(fresh.message);
   state.busy = true;
   $('pg-send').disabled = true;
   const json = $('pg-json').checked;
@@ -157,26 +177,72 @@ function countTrailingTools() {
   return n;
 }
 
-// reset empties the page's chat: the next message starts a new chat or conversation.
-function reset() {
+// agentSend runs one agent turn: its steps go in before the answer as they come.
+async function agentSend(content) {
+  state.busy = true;
+  $('pg-send').disabled = true;
+  const bubble = assistantMessage();
+  show(bubble.node);
+  try {
+    const message = await agents.turn(content, $('pg-stream').checked, bubble, (h) => $('pg-meta').replaceChildren(...servedLine(h)));
+    state.messages.push(message);
+    bubble.finish(message, false);
+  } catch (err) {
+    bubble.fail(err);
+  } finally {
+    state.busy = false;
+    $('pg-send').disabled = false;
+  }
+  await agents.refresh().catch((err) => status(`${err.code}: ${err.message}`, true));
+}
+
+async function loadAgents() {
+  try {
+    await agents.load();
+  } catch (err) {
+    status(`${err.code}: ${err.message}`, true);
+  }
+}
+
+// agentTitle names the agent's model and the open session in the chat's heading.
+function agentTitle() {
+  const a = agents.agent;
+  $('pg-conv-title').textContent = a ? `· ${a.model} · ${agents.session ?? 'new session'}` : '';
+}
+
+function clearChat() {
   state.messages = [];
   state.toolResults = [];
-  state.conv = null;
   $('pg-messages').replaceChildren();
   $('pg-meta').replaceChildren();
+}
+
+// reset empties the page's chat: the next message starts a new chat, conversation
+// or agent session.
+function reset() {
+  clearChat();
+  state.conv = null;
   conversations.setActive(null);
   $('pg-conv-title').textContent = '· new conversation';
+  if (state.mode === 'agent') agents.newSession();
 }
 
 function setMode(mode) {
   if (state.busy || mode === state.mode) return;
   state.mode = mode;
-  $('pg-mode-chat').setAttribute('aria-pressed', String(mode === 'chat'));
-  $('pg-mode-conv').setAttribute('aria-pressed', String(mode === 'conv'));
+  for (const [m, id] of [['chat', 'pg-mode-chat'], ['conv', 'pg-mode-conv'], ['agent', 'pg-mode-agent']]) {
+    $(id).setAttribute('aria-pressed', String(mode === m));
+  }
   $('pg-conv-card').hidden = mode !== 'conv';
-  $('pg-conv-title').hidden = mode !== 'conv';
+  $('pg-agent-card').hidden = mode !== 'agent';
+  $('pg-models-card').hidden = mode === 'agent';
+  $('pg-tools-card').hidden = mode === 'agent';
+  $('pg-conv-title').hidden = mode === 'chat';
   reset();
-  if (mode === 'conv' && state.models.length) refreshConversations();
+  if (!state.models.length) return;
+  if (mode === 'agent') return loadAgents();
+  pick(state.model); // the model's name back in the heading, JSON mode as it allows
+  if (mode === 'conv') refreshConversations();
 }
 
 // refreshConversations reloads the list, the open conversation marked; its title
@@ -237,6 +303,12 @@ function init() {
   $('pg-clear').addEventListener('click', reset);
   $('pg-mode-chat').addEventListener('click', () => setMode('chat'));
   $('pg-mode-conv').addEventListener('click', () => setMode('conv'));
+  $('pg-mode-agent').addEventListener('click', () => setMode('agent'));
+  $('pg-session-new').addEventListener('click', () => {
+    if (state.busy) return;
+    agents.newSession();
+    $('pg-input').focus();
+  });
   $('pg-conv-new').addEventListener('click', () => {
     if (state.busy) return;
     reset();
