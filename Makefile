@@ -3,6 +3,14 @@
 GO       ?= go
 NODE_SDK := local/sdktest/node
 
+# SQLite's FTS5 (RAG keyword search) is compiled into mattn/go-sqlite3 only with the
+# build tag sqlite_fts5; without it the store's migrations fail. Every go command
+# below (run, test, vet, bench, host builds, and the go builds tests start) gets it
+# through GOFLAGS, kept on top of the go env's own GOFLAGS (-buildvcs=false here).
+# A command-line -tags replaces GOFLAGS' tags, so LAMBDA_TAGS repeats it.
+FTS_TAG := -tags=sqlite_fts5
+export GOFLAGS := $(strip $(filter-out $(FTS_TAG),$(shell $(GO) env GOFLAGS)) $(FTS_TAG))
+
 .PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
 	build-ChatFunction build-ConversationsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
 
@@ -53,7 +61,7 @@ cgo_env = CGO_ENABLED=1 GOOS=linux GOARCH=$(call goarch,$(1)) $(if $(filter $(sh
 # for provided.al2023. sam build cannot pass the architecture on, so LAMBDA_ARCH must
 # match the template's Architecture parameter (default arm64 in both).
 LAMBDA_ARCH ?= arm64
-LAMBDA_TAGS := lambda.norpc,netgo,osusergo
+LAMBDA_TAGS := lambda.norpc,netgo,osusergo,sqlite_fts5
 
 # bootstrap builds functions/$(1)/bootstrap into $(ARTIFACTS_DIR)/bootstrap.
 define bootstrap

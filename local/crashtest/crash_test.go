@@ -32,7 +32,8 @@ func TestKill9DuringBurstLosesNoBilledResponse(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gateway")
-	build := exec.Command("go", "build", "-o", bin, "spass/local/cmd/gateway")
+	// sqlite_fts5 as the Makefile builds it, also when this test runs without make.
+	build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, "spass/local/cmd/gateway")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
