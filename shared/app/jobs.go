@@ -14,6 +14,7 @@ func (a *App) JobKinds() []jobs.Kind {
 	return []jobs.Kind{
 		jobs.RollupKind(a.Store),
 		jobs.InferenceKind(a.Chat, a.Store),
+		jobs.RAGIndexKind(a.RAG),
 	}
 }
 
