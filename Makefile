@@ -12,7 +12,7 @@ FTS_TAG := -tags=sqlite_fts5
 export GOFLAGS := $(strip $(filter-out $(FTS_TAG),$(shell $(GO) env GOFLAGS)) $(FTS_TAG))
 
 .PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
-	build-ChatFunction build-ConversationsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
+	build-ChatFunction build-ConversationsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction build-RagFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
@@ -81,6 +81,8 @@ build-TenantFunction:
 	$(call bootstrap,tenant)
 build-AdminFunction:
 	$(call bootstrap,admin)
+build-RagFunction:
+	$(call bootstrap,rag)
 
 # The whole bundle as Lambda functions on one port, under local/lambda's Runtime API
 # emulator (the bootstraps are built for this machine into bin/lambda).

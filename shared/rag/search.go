@@ -37,8 +37,8 @@ type QueryRequest struct {
 }
 
 // Query searches p's tenant's index: keyword (FTS5 bm25), vector (cosine to
-// the query's embedding, billed to p under opts) or hybrid (both, fused by
-// reciprocal rank; the default). Scores are the mode's own: the negated bm25,
+// the query's embedding, billed to p under opts; without a Ref, under the index
+// id) or hybrid (both, fused by reciprocal rank; the default). Scores are the mode's own: the negated bm25,
 // the cosine, or the fused 1/(60+rank) sum; higher is better in each.
 func (s *Service) Query(ctx context.Context, p identity.Principal, index string, q QueryRequest, opts chat.Options) ([]Passage, error) {
 	if strings.TrimSpace(q.Query) == "" || len(q.Query) > MaxQuery {
@@ -61,6 +61,9 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, index string,
 	ix, err := s.index(ctx, p, index)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Ref == "" {
+		opts.Ref = ix.ID
 	}
 	return s.search(ctx, p, ix, q.Query, q.TopK, q.Mode, f, opts)
 }
