@@ -24,7 +24,7 @@ const (
 )
 
 // rrfK is reciprocal rank fusion's constant: a result at rank r of a list adds
-// 1/(rrfK+r). 60 is the value of the original paper (Cormack et al., 2009), and
+// w/(rrfK+r), w the list's weight (see fuse). 60 is the value of the original paper (Cormack et al., 2009), and
 // keeps one list's top result from outweighing agreement between the two.
 const rrfK = 60
 
@@ -38,8 +38,9 @@ type QueryRequest struct {
 
 // Query searches p's tenant's index: keyword (FTS5 bm25), vector (cosine to
 // the query's embedding, billed to p under opts; without a Ref, under the index
-// id) or hybrid (both, fused by reciprocal rank; the default). Scores are the mode's own: the negated bm25,
-// the cosine, or the fused 1/(60+rank) sum; higher is better in each.
+// id) or hybrid (both, fused by weighted reciprocal rank; the default). Scores
+// are the mode's own: the negated bm25, the cosine, or the fused w/(60+rank)
+// sum; higher is better in each.
 func (s *Service) Query(ctx context.Context, p identity.Principal, index string, q QueryRequest, opts chat.Options) ([]Passage, error) {
 	if strings.TrimSpace(q.Query) == "" || len(q.Query) > MaxQuery {
 		return nil, invalid("query", "query must be 1 to %d bytes of text.", MaxQuery)
@@ -221,14 +222,33 @@ func (s *Service) vector(ctx context.Context, p identity.Principal, ix ragdoc.In
 	return out, nil
 }
 
-// fuse merges ranked lists by reciprocal rank: each chunk scores the sum of
-// 1/(rrfK+rank) over the lists it is in. Ties go to the better single rank,
-// then to the earlier list (keyword), then to the lower rowid, so the order is
-// deterministic.
+// fuse merges ranked lists by reciprocal rank, each list weighted by its
+// confidence in this query: a chunk scores the sum of w/(rrfK+rank) over the
+// lists it is in. Plain RRF (every w 1) trusts a list that cannot tell its
+// results apart as much as one that can: a misspelt name matches no keyword, and
+// the keyword list is then the chunks that share the query's common words, in an
+// order that is noise, which drags the fused order down below the vector list's
+// own. A list's confidence is how far its first score stands above its tenth,
+// relative to the first; the more confident list weighs 1, the other its share
+// of that. Ties go to the better single rank, then to the earlier list (keyword),
+// then to the lower rowid, so the order is deterministic.
 func fuse(lists ...[]ranked) []ranked {
 	type acc struct {
 		score      float64
 		best, list int
+	}
+	ws := make([]float64, len(lists))
+	most := 0.0
+	for i, l := range lists {
+		ws[i] = confidence(l)
+		most = max(most, ws[i])
+	}
+	for i := range ws {
+		if most > 0 {
+			ws[i] /= most
+		} else {
+			ws[i] = 1 // no list is sure: plain RRF
+		}
 	}
 	m := map[int64]*acc{}
 	for li, l := range lists {
@@ -238,7 +258,7 @@ func fuse(lists ...[]ranked) []ranked {
 				a = &acc{best: r, list: li}
 				m[x.rowid] = a
 			}
-			a.score += 1 / float64(rrfK+r+1)
+			a.score += ws[li] / float64(rrfK+r+1)
 			if r < a.best {
 				a.best, a.list = r, li
 			}
@@ -253,6 +273,22 @@ func fuse(lists ...[]ranked) []ranked {
 		return cmp.Or(cmp.Compare(y.score, x.score), cmp.Compare(ax.best, ay.best), cmp.Compare(ax.list, ay.list), cmp.Compare(x.rowid, y.rowid))
 	})
 	return out
+}
+
+// confidence is how decisively a list ranks: (first - tenth) / first of its
+// scores (higher is better in both lists), in [0, 1]; a list of one result is
+// sure of it, an empty one of nothing.
+func confidence(l []ranked) float64 {
+	switch {
+	case len(l) == 0:
+		return 0
+	case len(l) == 1:
+		return 1
+	case l[0].score <= 0:
+		return 0
+	}
+	k := min(len(l)-1, 9)
+	return max(0, min(1, (l[0].score-l[k].score)/l[0].score))
 }
 
 // isStopWord reports English function words, left out of keyword queries: every

@@ -85,8 +85,8 @@ func TestDiffShowsTheChangeWithContext(t *testing.T) {
 }
 
 func TestFuseRanksAgreementFirst(t *testing.T) {
-	kw := []ranked{{1, 9}, {2, 8}, {3, 7}}
-	vec := []ranked{{3, 0.9}, {4, 0.8}, {1, 0.7}}
+	kw := []ranked{{1, 10}, {2, 8}, {3, 5}} // equally confident lists: plain RRF
+	vec := []ranked{{3, 1}, {4, 0.8}, {1, 0.5}}
 	var got []int64
 	for _, r := range fuse(kw, vec) {
 		got = append(got, r.rowid)
@@ -100,6 +100,11 @@ func TestFuseRanksAgreementFirst(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %v, want %v", got, want)
 		}
+	}
+	// A list whose scores are flat carries no order: the other decides.
+	flat := []ranked{{5, 3}, {6, 3}, {7, 3}}
+	if got := fuse(flat, []ranked{{7, 0.9}, {6, 0.5}}); got[0].rowid != 7 || got[1].rowid != 6 || got[2].rowid != 5 {
+		t.Errorf("a flat keyword list decided: %+v", got)
 	}
 	if terms := ftsTerms(`What is "ORN-4471"? the THE`); terms != `"orn" OR "4471"` {
 		t.Errorf("terms %s", terms)

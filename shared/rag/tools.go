@@ -29,12 +29,16 @@ func Tools(s *Service) []tools.Tool {
 type ragTools struct{ s *Service }
 
 // writers are the roles that may change documents: all but read-only.
-func writers() []string { return []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser} }
+func writers() []string {
+	return []string{identity.RoleAdmin, identity.RoleTenantAdmin, identity.RoleUser}
+}
 
 // managers are the roles that may create and delete indices.
 func managers() []string { return []string{identity.RoleAdmin, identity.RoleTenantAdmin} }
 
-func (t ragTools) withIndex(ctx context.Context, c tools.Call) bool { return t.s.HasIndex(ctx, c.Tenant) }
+func (t ragTools) withIndex(ctx context.Context, c tools.Call) bool {
+	return t.s.HasIndex(ctx, c.Tenant)
+}
 
 func agentTurn(_ context.Context, c tools.Call) bool { return c.Agent != "" }
 
