@@ -108,7 +108,10 @@ type ranked struct {
 func (s *Service) search(ctx context.Context, p identity.Principal, ix ragdoc.Index, query string, k int, mode string, f ragdoc.Filter, opts chat.Options) ([]Passage, error) {
 	n := k + 5
 	if mode == ModeHybrid {
-		n = max(50, 4*k) // deep enough lists that agreement below the top counts
+		// Deep enough that agreement below the top counts; FTS5 ranks every match
+		// whatever the depth, but its cost still grows with it (at 100,000 chunks,
+		// 50 costs half again as much as 10).
+		n = max(20, 4*k)
 	}
 	var kw, vec []ranked
 	var kwErr, vecErr error

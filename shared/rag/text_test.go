@@ -1,6 +1,9 @@
 package rag
 
 import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -124,5 +127,32 @@ func TestNearestKeepsTheBest(t *testing.T) {
 	got = nearest(v, []float32{1, 0}, 2, map[string]bool{"b": true, "d": true})
 	if len(got) != 2 || v.RowIDs[got[0].row] != 11 || v.RowIDs[got[1].row] != 13 {
 		t.Fatalf("nearest with filter: %+v", got)
+	}
+}
+
+// TestNearestInShardsMatchesOnePass: the parallel scoring of a large index finds
+// the same rows, in the same order, as one pass over all of them.
+func TestNearestInShardsMatchesOnePass(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	const rows, dims = 5000, 256 // past parallelWork
+	v := &ragdoc.Vectors{Dims: dims, RowIDs: make([]int64, rows), Docs: make([]string, rows), Data: make([]float32, rows*dims)}
+	for i := range v.Data {
+		v.Data[i] = float32(rng.NormFloat64())
+	}
+	for i := range rows {
+		v.RowIDs[i], v.Docs[i] = int64(i), "d"
+		normalize(v.Data[i*dims : (i+1)*dims])
+	}
+	q := append([]float32(nil), v.Data[42*dims:43*dims]...)
+	got := nearest(v, q, 10, nil)
+	want := topN(v, q, 10, nil, 0, rows)
+	slices.SortFunc(want, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	if len(got) != 10 || got[0].row != 42 {
+		t.Fatalf("nearest: %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("rank %d: %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

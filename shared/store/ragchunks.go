@@ -82,23 +82,30 @@ func EncodeVector(dst []byte, v []float32) []byte {
 
 // SearchRAGKeyword runs an FTS5 query over the tenant's index: terms is an FTS5
 // expression over the title and body columns (the caller quotes every term), and
-// the index's own key is added, so FTS5 narrows to the index before ranking. Hits
-// carry their rowid, document and the negated bm25 (higher is better), best first.
+// the index's own key is added, so FTS5 itself narrows to the index. Hits carry
+// their rowid, document and the negated bm25 (higher is better), best first.
+// Without a filter FTS5 ranks and cuts to limit before the join to the chunks
+// (which still scopes by tenant and index): joining every match first would cost
+// a lookup per match, most of the time of a query with common words.
 func (db *DB) SearchRAGKeyword(ctx context.Context, tenant, indexID, terms string, f ragdoc.Filter, limit int) ([]ragdoc.Hit, error) {
 	match := `ikey:"k` + strings.TrimPrefix(indexID, "rix_") + `" AND {title body}: (` + terms + `)`
-	q := `SELECT c.id AS rowid, c.document_id, -bm25(rag_fts, 0.0, 0.5, 1.0) AS score FROM rag_fts
-		JOIN rag_chunks c ON c.id = rag_fts.rowid`
-	args := []any{}
-	if len(f) > 0 {
-		q += ` JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id`
+	const rank = `bm25(rag_fts, 0.0, 0.5, 1.0)`
+	var q string
+	args := []any{match}
+	if len(f) == 0 {
+		q = `SELECT c.id AS rowid, c.document_id, f.score FROM (SELECT rowid, -` + rank + ` AS score FROM rag_fts
+			WHERE rag_fts MATCH ? ORDER BY ` + rank + ` LIMIT ?) f JOIN rag_chunks c ON c.id = f.rowid
+			WHERE c.tenant_id = ? AND c.index_id = ? ORDER BY f.score DESC, c.id`
+		args = append(args, limit, tenant, indexID)
+	} else {
+		cond, cargs := filterClause(f)
+		q = `SELECT c.id AS rowid, c.document_id, -` + rank + ` AS score FROM rag_fts
+			JOIN rag_chunks c ON c.id = rag_fts.rowid JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id
+			WHERE rag_fts MATCH ? AND c.tenant_id = ? AND c.index_id = ?` + cond + ` ORDER BY score DESC, c.id LIMIT ?`
+		args = append(append(append(args, tenant, indexID), cargs...), limit)
 	}
-	q += ` WHERE rag_fts MATCH ? AND c.tenant_id = ? AND c.index_id = ?`
-	args = append(args, match, tenant, indexID)
-	cond, cargs := filterClause(f)
-	q += cond
-	args = append(args, cargs...)
 	out := []ragdoc.Hit{}
-	err := db.r.SelectContext(ctx, &out, q+` ORDER BY score DESC, c.id LIMIT ?`, append(args, limit)...)
+	err := db.r.SelectContext(ctx, &out, q, args...)
 	return out, err
 }
 
