@@ -18,6 +18,7 @@ import (
 
 	"spass/functions/discovery"
 	"spass/functions/openai"
+	"spass/functions/rag"
 	"spass/functions/tenant"
 )
 
@@ -157,4 +158,4 @@ func (c *contract) unexercised(routes ...[]string) []string {
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
 // The admin group's queue monitor needs Redis and is exercised by its errors only.
-var groupsUnderTest = [][]string{openai.Routes, discovery.Routes, tenant.Routes, {"GET /statsz", "GET /metrics"}}
+var groupsUnderTest = [][]string{openai.Routes, discovery.Routes, tenant.Routes, rag.Routes, {"GET /statsz", "GET /metrics"}}
