@@ -110,6 +110,7 @@ func TestCurlExamples(t *testing.T) {
 		t.Fatal("curl is not installed; the documentation's examples need it")
 	}
 	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	env.RunJobs(t) // the RAG page's examples wait for their documents' indexing
 	all := examples(t)
 	if len(all) < 10 {
 		t.Fatalf("found only %d curl examples; did the fence syntax change?", len(all))
