@@ -14,6 +14,7 @@ import (
 	"spass/shared/auth"
 	"spass/shared/chat"
 	ragsvc "spass/shared/rag"
+	"spass/shared/ragdoc"
 	"spass/shared/web"
 )
 
@@ -161,7 +162,7 @@ func putDocument(s *ragsvc.Service) web.HandlerFunc {
 			return err
 		}
 		status := http.StatusAccepted
-		if d.Status == "indexed" {
+		if d.Status == ragdoc.StatusIndexed {
 			status = http.StatusOK
 		}
 		return web.JSON(w, status, d)

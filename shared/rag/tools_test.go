@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"spass/local/gatewaytest"
+	"spass/shared/chat"
 	"spass/shared/identity"
 	"spass/shared/rag"
 	"spass/shared/ragdoc"
@@ -180,5 +182,34 @@ func TestToolsCannotReachAnotherTenant(t *testing.T) {
 	}
 	if ix, _ := env.App.RAG.Index(context.Background(), globexAdmin, "secret"); ix.Documents != 1 {
 		t.Fatalf("globex's index: %+v", ix)
+	}
+}
+
+// TestPassagesForPassiveRAG: what an agent turn with rag_index calls — the best
+// passages with their sources, the query's embedding billed under the turn's
+// surface and session — and never another tenant's.
+func TestPassagesForPassiveRAG(t *testing.T) {
+	env := gatewaytest.Start(t, gatewaytest.Setup{})
+	env.RunJobs(t)
+	seed(t, env, acmeAdmin, "kb", map[string]string{"relay": "The relay listens on port 8443.", "menu": "Soup of the day: tomato."})
+	ctx := context.Background()
+	opts := chat.Options{Surface: chat.SurfaceA1, Ref: "sess-7", Agent: "helper", Session: "sess-7"}
+	ps, err := env.App.RAG.Passages(ctx, acmeAdmin, "kb", "which port does the relay listen on", 1, opts)
+	if err != nil || len(ps) != 1 || ps[0].DocumentID != "relay" {
+		t.Fatalf("passages: %+v %v", ps, err)
+	}
+	text := rag.FormatPassages("kb", ps)
+	if !strings.Contains(text, "[1] relay (relay)\nThe relay listens on port 8443.") || rag.FormatPassages("kb", nil) != "" {
+		t.Fatalf("formatted:\n%s", text)
+	}
+	billed := false
+	for _, r := range env.Ledger(t, "acme") {
+		billed = billed || r.Route == "embeddings" && r.Surface == "a1" && r.Ref == "sess-7"
+	}
+	if !billed {
+		t.Fatal("the query's embedding was not billed under the session")
+	}
+	if _, err := env.App.RAG.Passages(ctx, globexAdmin, "kb", "port", 3, opts); !strings.Contains(fmt.Sprint(err), "rag_index_not_found") {
+		t.Fatalf("globex read acme's index: %v", err)
 	}
 }
