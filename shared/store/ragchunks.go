@@ -84,29 +84,49 @@ func EncodeVector(dst []byte, v []float32) []byte {
 // expression over the title and body columns (the caller quotes every term), and
 // the index's own key is added, so FTS5 itself narrows to the index. Hits carry
 // their rowid, document and the negated bm25 (higher is better), best first.
-// Without a filter FTS5 ranks and cuts to limit before the join to the chunks
-// (which still scopes by tenant and index): joining every match first would cost
-// a lookup per match, most of the time of a query with common words.
+//
+// Without a filter it is two steps: FTS5 ranks and cuts to limit on its own, then
+// the winners are looked up in the chunks, scoped by tenant and index. A join of
+// every match (or FTS5's ranking inside a subquery) costs a lookup or a second
+// bm25 per match, most of a query's time when common words match every chunk.
+// Ordering by the score's alias computes bm25 once per match.
 func (db *DB) SearchRAGKeyword(ctx context.Context, tenant, indexID, terms string, f ragdoc.Filter, limit int) ([]ragdoc.Hit, error) {
 	match := `ikey:"k` + strings.TrimPrefix(indexID, "rix_") + `" AND {title body}: (` + terms + `)`
-	const rank = `bm25(rag_fts, 0.0, 0.5, 1.0)`
-	var q string
-	args := []any{match}
-	if len(f) == 0 {
-		q = `SELECT c.id AS rowid, c.document_id, f.score FROM (SELECT rowid, -` + rank + ` AS score FROM rag_fts
-			WHERE rag_fts MATCH ? ORDER BY ` + rank + ` LIMIT ?) f JOIN rag_chunks c ON c.id = f.rowid
-			WHERE c.tenant_id = ? AND c.index_id = ? ORDER BY f.score DESC, c.id`
-		args = append(args, limit, tenant, indexID)
-	} else {
-		cond, cargs := filterClause(f)
-		q = `SELECT c.id AS rowid, c.document_id, -` + rank + ` AS score FROM rag_fts
-			JOIN rag_chunks c ON c.id = rag_fts.rowid JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id
-			WHERE rag_fts MATCH ? AND c.tenant_id = ? AND c.index_id = ?` + cond + ` ORDER BY score DESC, c.id LIMIT ?`
-		args = append(append(append(args, tenant, indexID), cargs...), limit)
-	}
+	const score = `-bm25(rag_fts, 0.0, 0.5, 1.0) AS score`
 	out := []ragdoc.Hit{}
-	err := db.r.SelectContext(ctx, &out, q, args...)
-	return out, err
+	if len(f) > 0 {
+		cond, cargs := filterClause(f)
+		err := db.r.SelectContext(ctx, &out, `SELECT c.id AS rowid, c.document_id, `+score+` FROM rag_fts
+			JOIN rag_chunks c ON c.id = rag_fts.rowid JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id
+			WHERE rag_fts MATCH ? AND c.tenant_id = ? AND c.index_id = ?`+cond+` ORDER BY score DESC, c.id LIMIT ?`,
+			append(append([]any{match, tenant, indexID}, cargs...), limit)...)
+		return out, err
+	}
+	var ranked []ragdoc.Hit
+	if err := db.r.SelectContext(ctx, &ranked, `SELECT rowid, `+score+` FROM rag_fts WHERE rag_fts MATCH ? ORDER BY score DESC LIMIT ?`, match, limit); err != nil || len(ranked) == 0 {
+		return out, err
+	}
+	args := []any{tenant, indexID}
+	for _, h := range ranked {
+		args = append(args, h.RowID)
+	}
+	var owned []ragdoc.Hit
+	err := db.r.SelectContext(ctx, &owned, `SELECT id AS rowid, document_id FROM rag_chunks WHERE tenant_id = ? AND index_id = ?
+		AND id IN (?`+strings.Repeat(`, ?`, len(ranked)-1)+`)`, args...)
+	if err != nil {
+		return out, err
+	}
+	doc := make(map[int64]string, len(owned))
+	for _, h := range owned {
+		doc[h.RowID] = h.DocumentID
+	}
+	for _, h := range ranked { // in rank order; ties by rowid, as FTS5 returns them
+		if d, ok := doc[h.RowID]; ok {
+			h.DocumentID = d
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // filterClause is the SQL of a metadata filter over documents d: " AND ..." per
