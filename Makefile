@@ -3,8 +3,16 @@
 GO       ?= go
 NODE_SDK := local/sdktest/node
 
+# SQLite's FTS5 (RAG keyword search) is compiled into mattn/go-sqlite3 only with the
+# build tag sqlite_fts5; without it the store's migrations fail. Every go command
+# below (run, test, vet, bench, host builds, and the go builds tests start) gets it
+# through GOFLAGS, kept on top of the go env's own GOFLAGS (-buildvcs=false here).
+# A command-line -tags replaces GOFLAGS' tags, so LAMBDA_TAGS repeats it.
+FTS_TAG := -tags=sqlite_fts5
+export GOFLAGS := $(strip $(filter-out $(FTS_TAG),$(shell $(GO) env GOFLAGS)) $(FTS_TAG))
+
 .PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
-	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction
+	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction build-RagFunction
 
 run:
 	$(GO) run ./local/cmd/gateway
@@ -30,15 +38,18 @@ vet:
 # Added latency through the gateway (billing on, then off to compare), the
 # ledger's committed rows per second, one /c1 turn on a conversation of 10,000
 # messages against one of 10 and one /a1 agent turn on a session of 1,000 messages
-# against one of 10 (each fails above 1.2x; -v prints the ratio), then interactive
-# chat p50 while a 1,000-line batch runs against the idle gateway, and the batch's
-# lines per second.
+# against one of 10 (each fails above 1.2x; -v prints the ratio), interactive chat
+# p50 while a 1,000-line batch runs against the idle gateway and the batch's lines
+# per second, then RAG: query p50/p99 at 10,000 and 100,000 chunks per mode, and
+# indexing throughput in chunks/s.
 bench:
 	$(GO) run ./local/cmd/bench
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/agents
 	$(GO) run ./local/cmd/bench -batch
+	$(GO) test -run '^$$' -bench RAGQuery -benchtime 200x ./shared/rag
+	$(GO) test -run '^$$' -bench RAGIndexing -benchtime 20x ./shared/rag
 
 build:
 	$(GO) build -o bin/gateway ./local/cmd/gateway
@@ -60,7 +71,7 @@ cgo_env = CGO_ENABLED=1 GOOS=linux GOARCH=$(call goarch,$(1)) $(if $(filter $(sh
 # for provided.al2023. sam build cannot pass the architecture on, so LAMBDA_ARCH must
 # match the template's Architecture parameter (default arm64 in both).
 LAMBDA_ARCH ?= arm64
-LAMBDA_TAGS := lambda.norpc,netgo,osusergo
+LAMBDA_TAGS := lambda.norpc,netgo,osusergo,sqlite_fts5
 
 # bootstrap builds functions/$(1)/bootstrap into $(ARTIFACTS_DIR)/bootstrap.
 define bootstrap
@@ -82,6 +93,8 @@ build-TenantFunction:
 	$(call bootstrap,tenant)
 build-AdminFunction:
 	$(call bootstrap,admin)
+build-RagFunction:
+	$(call bootstrap,rag)
 
 # The whole bundle as Lambda functions on one port, under local/lambda's Runtime API
 # emulator (the bootstraps are built for this machine into bin/lambda).

@@ -12,6 +12,7 @@ import (
 	"spass/functions/conversations"
 	"spass/functions/discovery"
 	"spass/functions/openai"
+	"spass/functions/rag"
 	"spass/functions/tenant"
 	"spass/shared/apierr"
 	"spass/shared/app"
@@ -33,6 +34,7 @@ var Groups = []Group{
 	{Name: "discovery", Routes: discovery.Routes, New: discovery.New},
 	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
 	{Name: "admin", Routes: admin.Routes, New: admin.New},
+	{Name: "rag", Routes: rag.Routes, New: rag.New},
 }
 
 // Handler mounts every group's routes on one mux. Unknown paths get the catalog's

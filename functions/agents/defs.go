@@ -101,6 +101,11 @@ func readAgent(a *app.App, r *http.Request, name string) (agent.Agent, error) {
 	if a.Router.Model(ag.Model) == nil {
 		return agent.Agent{}, apierr.P(apierr.InvalidAgent, "model", "The model "+apierr.Quote(ag.Model)+" is not served by this gateway.")
 	}
+	if ag.RAGIndex != "" && a.RAG != nil {
+		if _, err := a.RAG.Index(r.Context(), auth.From(r.Context()), ag.RAGIndex); err != nil {
+			return agent.Agent{}, apierr.P(apierr.InvalidAgent, "rag_index", "Your tenant has no RAG index "+apierr.Quote(ag.RAGIndex)+"; create it first (POST /a1/rag/indices).")
+		}
+	}
 	return ag, nil
 }
 

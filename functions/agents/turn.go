@@ -14,6 +14,7 @@ import (
 	"spass/shared/chat"
 	"spass/shared/compaction"
 	"spass/shared/identity"
+	"spass/shared/rag"
 	"spass/shared/requestid"
 	"spass/shared/web"
 )
@@ -45,6 +46,7 @@ type agentTurn struct {
 	id     string // the turn's request id
 	user   chat.Message
 	stream bool
+	rag    string // passages of the agent's rag_index for this turn (passive RAG)
 }
 
 // turn serves "POST /a1/sessions/{id}/messages" with {content, stream?}: it
@@ -113,6 +115,7 @@ func (t *agentTurn) read(r *http.Request) error {
 // run fits the session into the window, sends the turn through the chat core
 // with the agent's tools only, and keeps the user message, the reply and its steps.
 func (t *agentTurn) run(ctx context.Context, w http.ResponseWriter) error {
+	t.passages(ctx)
 	win, compacted, err := t.fit(ctx)
 	if err != nil {
 		return err
@@ -205,6 +208,27 @@ func (t *agentTurn) fit(ctx context.Context) (compaction.Window, int, error) {
 	}
 }
 
+// ragPassages is how many passages of the agent's index a turn adds.
+const ragPassages = 4
+
+// passages finds the passages of the agent's rag_index that fit the user's
+// message (passive RAG). Their embedding is billed as a sub-call of the turn. A
+// failure (the index deleted, the embedding model down) leaves the turn without
+// passages rather than failing it; it is logged.
+func (t *agentTurn) passages(ctx context.Context) {
+	if t.ag.RAGIndex == "" || t.a.RAG == nil {
+		return
+	}
+	rctx := requestid.With(ctx, t.id+"-rag")
+	ps, err := t.a.RAG.Passages(rctx, t.p, t.ag.RAGIndex, t.user.Text(), ragPassages, chat.Options{Surface: chat.SurfaceA1,
+		Ref: t.sess.ID, Agent: t.ag.Name, Session: t.sess.ID, Parent: t.id})
+	if err != nil {
+		slog.Warn("a1: no passages for the turn", "request_id", t.id, "index", t.ag.RAGIndex, "err", err)
+		return
+	}
+	t.rag = rag.FormatPassages(t.ag.RAGIndex, ps)
+}
+
 // tokens estimates the turn's prompt: system prompt, summary, replayed messages,
 // the new message and the tool definitions the model is offered.
 func (t *agentTurn) tokens(win compaction.Window) int {
@@ -212,6 +236,7 @@ func (t *agentTurn) tokens(win compaction.Window) int {
 	if win.Summary != nil {
 		n += tokens([]byte(win.Summary.Content))
 	}
+	n += tokens([]byte(t.rag))
 	for _, m := range win.Messages {
 		n += m.Tokens
 	}
@@ -234,6 +259,9 @@ func (t *agentTurn) request(win compaction.Window) (*chat.Request, []chat.Messag
 	}
 	if win.Summary != nil {
 		msgs = append(msgs, *win.Summary)
+	}
+	if t.rag != "" {
+		msgs = append(msgs, chat.Message{Role: "system", Content: t.rag})
 	}
 	msgs = append(msgs, t.user)
 	req, err := chat.NewRequest(t.ag.Model, msgs, chat.Params{Temperature: t.ag.Temperature, MaxTokens: t.ag.MaxTokens, Stream: t.stream})

@@ -20,6 +20,7 @@ import (
 	"spass/functions/conversations"
 	"spass/functions/discovery"
 	"spass/functions/openai"
+	"spass/functions/rag"
 	"spass/functions/tenant"
 )
 
@@ -159,4 +160,4 @@ func (c *contract) unexercised(routes ...[]string) []string {
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
 // The admin group's queue monitor needs Redis and is exercised by its errors only.
-var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, {"GET /statsz", "GET /metrics"}}
+var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, rag.Routes, {"GET /statsz", "GET /metrics"}}

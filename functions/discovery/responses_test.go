@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"spass/local/gatewaytest"
 	"spass/local/simulator"
@@ -203,6 +204,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("conversations", func(t *testing.T) { exerciseConversations(t, env, c) })
 	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
 	t.Run("agents", func(t *testing.T) { exerciseAgents(t, env, c) })
+	t.Run("rag", func(t *testing.T) { exerciseRAG(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)
@@ -450,4 +452,56 @@ func exercisePrompts(t *testing.T, env *gatewaytest.Env, c *contract) {
 	wantCode(t, body, "permission_denied")
 	_, body = c.do(t, env.Request(t, "DELETE", "/v1/system-prompts/house-style?scope=global", ""), http.StatusBadRequest)
 	wantCode(t, body, "invalid_query")
+}
+
+// exerciseRAG creates an index, adds documents (Markdown and HTML), waits for their
+// rag:index jobs, lists, reads, replaces (metadata only, then content), queries in
+// each mode and deletes, with the catalog's refusals on the way.
+func exerciseRAG(t *testing.T, env *gatewaytest.Env, c *contract) {
+	env.RunJobs(t)
+	do := func(method, path, body string, status int) []byte {
+		t.Helper()
+		_, b := c.do(t, env.Request(t, method, path, body), status)
+		return b
+	}
+	const kb = "/a1/rag/indices/kb"
+	do("POST", "/a1/rag/indices", `{"name":"kb","description":"runbooks","dimensions":64,"chunk_size":200}`, http.StatusCreated)
+	wantCode(t, do("POST", "/a1/rag/indices", `{"name":"kb"}`, http.StatusConflict), "rag_index_exists")
+	wantCode(t, do("POST", "/a1/rag/indices", `{"name":"x","embedding_model":"sim-chat"}`, http.StatusNotFound), "model_not_found")
+	do("POST", kb+"/documents", `{"id":"relay","title":"Orion relay","content":"# Setup\n\nThe relay listens on port 8443.","content_type":"text/markdown","metadata":{"team":"ops"}}`, http.StatusAccepted)
+	do("POST", kb+"/documents", `{"id":"menu","content":"<title>Lunch</title><p>Soup: tomato.</p>","content_type":"text/html"}`, http.StatusAccepted)
+	wantCode(t, do("POST", kb+"/documents", `{"id":"relay","content":"again"}`, http.StatusConflict), "rag_document_exists")
+	wantCode(t, do("POST", kb+"/documents", `{"content":"`+strings.Repeat("x", 1<<20+1)+`"}`, http.StatusRequestEntityTooLarge), "rag_document_too_large")
+	wantCode(t, asUserDo(t, env, c, "DELETE", kb, http.StatusForbidden), "permission_denied")
+	for _, id := range []string{"relay", "menu"} {
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(string(do("GET", kb+"/documents/"+id, "", http.StatusOK)), `"status":"indexed"`) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is not indexed", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	do("GET", "/a1/rag/indices", "", http.StatusOK)
+	do("GET", kb, "", http.StatusOK)
+	do("GET", kb+"/documents?limit=1&status=indexed", "", http.StatusOK)
+	do("PUT", kb+"/documents/relay", `{"title":"Orion relay","content":"# Setup\n\nThe relay listens on port 8443.","content_type":"text/markdown","metadata":{"team":"platform"}}`, http.StatusOK)
+	do("PUT", kb+"/documents/relay", `{"title":"Orion relay","content":"The relay moved to port 9443.","metadata":{"team":"ops"}}`, http.StatusAccepted)
+	for _, q := range []string{`{"query":"relay port","top_k":2}`, `{"query":"relay port","mode":"keyword","filter":{"team":["platform","ops"]}}`, `{"query":"soup","mode":"vector"}`} {
+		if body := do("POST", kb+"/query", q, http.StatusOK); !strings.Contains(string(body), `"chunk_id"`) {
+			t.Fatalf("query %s found nothing: %s", q, body)
+		}
+	}
+	wantCode(t, do("POST", kb+"/query", `{"query":"x","mode":"fuzzy"}`, http.StatusBadRequest), "invalid_request")
+	wantCode(t, do("GET", "/a1/rag/indices/nope", "", http.StatusNotFound), "rag_index_not_found")
+	wantCode(t, do("GET", kb+"/documents/nope", "", http.StatusNotFound), "rag_document_not_found")
+	do("DELETE", kb+"/documents/menu", "", http.StatusOK)
+	do("DELETE", kb, "", http.StatusOK)
+}
+
+// asUserDo sends a request with a user's token and returns the body.
+func asUserDo(t *testing.T, env *gatewaytest.Env, c *contract, method, path string, status int) []byte {
+	t.Helper()
+	_, b := c.do(t, asUser(env.Request(t, method, path, "")), status)
+	return b
 }

@@ -118,7 +118,7 @@ func setup(t *testing.T, opts simulator.Options) (bin, cfg, data, addr string) {
 	t.Helper()
 	dir := t.TempDir()
 	bin = filepath.Join(dir, "gateway")
-	build := exec.Command("go", "build", "-o", bin, "spass/local/cmd/gateway")
+	build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, "spass/local/cmd/gateway") // as the Makefile builds it
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

@@ -213,3 +213,15 @@ func Do(t testing.TB, req *http.Request) *http.Response {
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+// RunJobs starts the app's in-process job runner (the embedded default, as `make
+// run` does) until the test ends, for tests whose requests queue jobs (RAG
+// indexing). Without it an enqueue is refused, as under Lambda without Redis.
+func (e *Env) RunJobs(t testing.TB) {
+	t.Helper()
+	stop, err := e.App.StartJobs(context.Background(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+}

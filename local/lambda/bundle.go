@@ -36,6 +36,7 @@ var Functions = []FunctionSpec{
 	{LogicalID: "DiscoveryFunction", Group: "discovery"},
 	{LogicalID: "TenantFunction", Group: "tenant"},
 	{LogicalID: "AdminFunction", Group: "admin"},
+	{LogicalID: "RagFunction", Group: "rag"},
 }
 
 // BundleRoutes routes every group route of the dev shim to its function the way AWS

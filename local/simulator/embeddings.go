@@ -45,12 +45,14 @@ type embeddingUsage struct {
 // its size in tokens.
 type embeddingInput struct {
 	key    string
+	text   string // "" for token arrays
 	tokens int
 }
 
-// handleEmbeddings implements POST /v1/embeddings. Vectors are derived from
-// a hash of each input, so equal inputs embed identically and different
-// ones (almost surely) do not, which is all a gateway test can observe.
+// handleEmbeddings implements POST /v1/embeddings. Text is embedded by its
+// words and word fragments (EmbedText), so texts that share them are close, as
+// with a real model, and a retrieval test over the simulator measures
+// something; token arrays by a hash. Equal inputs embed identically.
 func (s *Server) handleEmbeddings(x *exchange) {
 	var req embeddingRequest
 	if err := json.Unmarshal(x.body, &req); err != nil {
@@ -87,7 +89,11 @@ func (s *Server) handleEmbeddings(x *exchange) {
 
 	resp := embeddingList{Object: "list", Model: req.Model, Data: make([]embedding, len(inputs))}
 	for i, in := range inputs {
-		resp.Data[i] = embedding{Object: "embedding", Index: i, Embedding: encode(embed(in.key, dims))}
+		vec := embed(in.key, dims)
+		if in.text != "" {
+			vec = EmbedText(in.text, dims)
+		}
+		resp.Data[i] = embedding{Object: "embedding", Index: i, Embedding: encode(vec)}
 		resp.Usage.PromptTokens += in.tokens
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens
@@ -125,7 +131,7 @@ func textInputs(texts []string) ([]embeddingInput, error) {
 		if t == "" {
 			return nil, errors.New("input must not contain empty strings")
 		}
-		inputs[i] = embeddingInput{key: "text:" + t, tokens: max(1, countWords(t))}
+		inputs[i] = embeddingInput{key: "text:" + t, text: t, tokens: max(1, countWords(t))}
 	}
 	return inputs, nil
 }

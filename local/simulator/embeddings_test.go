@@ -123,3 +123,25 @@ func TestEmbeddingsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddingsShareWords: texts sharing words (or misspelt fragments of them)
+// are closer than unrelated ones, so retrieval over the simulator means something.
+func TestEmbeddingsShareWords(t *testing.T) {
+	_, ts := start(t, Options{})
+	resp := embedRequest(t, ts, object{"dimensions": 256, "input": []string{
+		"The Orion relay listens on port 8443.",
+		"Which port does the Orion relay listen on?",
+		"Wich prot does the Orion rleay listen on?",
+		"Bananas are a yellow fruit rich in potassium.",
+	}})
+	cos := func(i, j int) float64 {
+		var s float64
+		for k := range resp.Data[i].Embedding {
+			s += float64(resp.Data[i].Embedding[k]) * float64(resp.Data[j].Embedding[k])
+		}
+		return s
+	}
+	if related, typo, unrelated := cos(0, 1), cos(0, 2), cos(0, 3); related <= unrelated || typo <= unrelated {
+		t.Errorf("cosine to the passage: question %.3f, misspelt question %.3f, unrelated %.3f", related, typo, unrelated)
+	}
+}

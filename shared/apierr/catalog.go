@@ -43,6 +43,12 @@ const (
 	InvalidBatchFile     Code = "invalid_batch_file"
 	BatchNotFound        Code = "batch_not_found"
 	BatchNotCancellable  Code = "batch_not_cancellable"
+	RAGIndexNotFound     Code = "rag_index_not_found"
+	RAGIndexExists       Code = "rag_index_exists"
+	RAGIndexLimit        Code = "rag_index_limit"
+	RAGDocumentNotFound  Code = "rag_document_not_found"
+	RAGDocumentExists    Code = "rag_document_exists"
+	RAGDocumentTooLarge  Code = "rag_document_too_large"
 
 	// Authentication and policy.
 	InvalidAPIKey     Code = "invalid_api_key"
@@ -185,6 +191,24 @@ var catalog = map[Code]Entry{
 	BatchCancelled: {Type: "invalid_request_error", Status: http.StatusConflict,
 		Message:     "The batch was cancelled before this request ran.",
 		Remediation: "Submit the line again in a new batch if you still need it."},
+	RAGIndexNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No RAG index has that name.",
+		Remediation: "GET /a1/rag/indices lists your tenant's indices; names are case-sensitive. Another tenant's indices are not visible."},
+	RAGIndexExists: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "Your tenant already has a RAG index of that name.",
+		Remediation: "Pick another name, or add documents to the existing index."},
+	RAGIndexLimit: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "Your tenant has the most RAG indices allowed.",
+		Remediation: "Delete an index you no longer need (DELETE /a1/rag/indices/{index}), or put more documents in one index and filter by metadata."},
+	RAGDocumentNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "The index has no document with that id.",
+		Remediation: "GET /a1/rag/indices/{index}/documents lists the index's documents."},
+	RAGDocumentExists: {Type: "invalid_request_error", Status: http.StatusConflict,
+		Message:     "The index already has a document with that id.",
+		Remediation: "Replace it with PUT /a1/rag/indices/{index}/documents/{doc}, or POST without an id to get a new one."},
+	RAGDocumentTooLarge: {Type: "invalid_request_error", Status: http.StatusRequestEntityTooLarge,
+		Message:     "The document is larger than a RAG document may be.",
+		Remediation: "Split it into several documents of at most 1 MiB of content each."},
 	ModelNotAllowed: {Type: "permission_error", Status: http.StatusForbidden,
 		Message:     "Your tenant may not use this model.",
 		Remediation: "Ask a tenant admin to change models.allowlist / models.blacklist, or pick another model from GET /v1/models."},

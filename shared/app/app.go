@@ -24,6 +24,7 @@ import (
 	"spass/shared/identity"
 	"spass/shared/jobs"
 	"spass/shared/metrics"
+	"spass/shared/rag"
 	"spass/shared/ratelimit"
 	"spass/shared/respcache"
 	"spass/shared/router"
@@ -48,6 +49,9 @@ type App struct {
 	FileAgents []agent.Agent
 	// Compaction keeps agent sessions within their models' windows.
 	Compaction *compaction.Service
+	// RAG is retrieval over the tenants' document indices (its tools are in
+	// Tools, its rag:index job in JobKinds).
+	RAG *rag.Service
 	// RateLimit enforces per-tenant and per-user limits (in Redis with REDIS_URL).
 	RateLimit *ratelimit.Limiter
 	// Redis is the client of REDIS_URL, nil without one (the embedded default).
@@ -120,6 +124,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	a.Chat.Limiter = a.RateLimit
 	a.Chat.Cache = respcache.New(a.Redis)
 	a.Chat.Images, a.Chat.Prompts = db, db
+	a.RAG = rag.New(db, a.Chat, a.Settings, 0)
 	if err := a.registerTools(); err != nil {
 		a.Close()
 		return nil, err
@@ -146,6 +151,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.RAG.Jobs = a.Jobs // the rag:index kind needed the service first
 	return a, nil
 }
 
@@ -156,6 +162,7 @@ func (a *App) registerTools() error {
 	all := tools.General(a.Config.Tools, client, a.ModelCards)
 	all = append(all, tools.Memory(a.Store)...)
 	all = append(all, tools.ImageGen(a.generateImages))
+	all = append(all, rag.Tools(a.RAG)...)
 	for _, t := range all {
 		if err := a.Tools.Add(t); err != nil {
 			return err

@@ -18,6 +18,7 @@ func (a *App) JobKinds() []jobs.Kind {
 		jobs.BatchFinalizeKind(a.Batches),
 		jobs.BatchSweepKind(a.Batches),
 		jobs.CompactKind(a.Compaction),
+		jobs.RAGIndexKind(a.RAG),
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 				return nil
 			}
 		}
-		if !hasName(callerNames, t.Name) {
+		if !hasName(callerNames, t.Name) && s.available(c, t) {
 			picked = append(picked, uint16(i))
 		}
 	}
@@ -75,6 +75,11 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 		return nil
 	}
 	return s.Tools.Select(picked)
+}
+
+// available asks a tool with an Available check whether it can serve this call.
+func (s *Service) available(c *call, t *tools.Tool) bool {
+	return t.Available == nil || t.Available(c.ctx, c.toolCall())
 }
 
 // hasName reports whether the array of names holds name.
@@ -218,7 +223,7 @@ func (l *loop) messages() []byte {
 func (c *call) runTools(ctx context.Context, round int, calls []*toolCall) [][]byte {
 	out := make([][]byte, len(calls))
 	results := make([][]byte, len(calls))
-	who := tools.Call{Principal: c.p, RequestID: c.res.RequestID, Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent, Session: c.opts.Session}
+	who := c.toolCall()
 	timeout := cmp.Or(c.opts.Tools.Timeout, c.s.ToolTimeout)
 	var wg sync.WaitGroup
 	for i, tc := range calls {
@@ -244,6 +249,11 @@ func (c *call) runTools(ctx context.Context, round int, calls []*toolCall) [][]b
 		}
 	}
 	return out
+}
+
+// toolCall is who runs the request's tools.
+func (c *call) toolCall() tools.Call {
+	return tools.Call{Principal: c.p, RequestID: c.res.RequestID, Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent, Session: c.opts.Session}
 }
 
 // billRound writes a tool round's ledger row, linked to the request.

@@ -130,6 +130,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		if _, err := tx.ExecContext(ctx, string(sqlText)); err != nil {
 			tx.Rollback()
+			if strings.Contains(err.Error(), "no such module: fts5") {
+				return fmt.Errorf("migration %s: %w: build with -tags sqlite_fts5 (the Makefile does)", f, err)
+			}
 			return fmt.Errorf("migration %s: %w", f, err)
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {

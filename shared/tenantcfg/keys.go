@@ -52,6 +52,7 @@ const (
 	UserTPM             = "ratelimit.user_tokens_per_minute"
 	CacheEnabled        = "cache.enabled"
 	CacheTTL            = "cache.ttl_seconds"
+	RAGEmbeddingModel   = "rag.embedding_model"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -72,6 +73,7 @@ var Keys = []Key{
 	{Name: UserTPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e12, Doc: "tokens per minute per end user; 0 is unlimited"},
 	{Name: CacheEnabled, Kind: Bool, Default: false, Doc: "cache answers to deterministic requests (temperature 0 or a seed) in Redis"},
 	{Name: CacheTTL, Kind: Int, Default: int64(300), Min: 1, Max: 86400, Doc: "seconds a cached answer lives"},
+	{Name: RAGEmbeddingModel, Kind: String, Default: "", Doc: "embedding model of new RAG indices that name none (empty: the first embedding model)"},
 }
 
 // Lookup returns the key named name.

@@ -46,6 +46,12 @@ type Tool struct {
 	// Execute runs the tool on validated arguments and returns a JSON-encodable
 	// result. Return *Error for failures the model should see and may fix.
 	Execute func(ctx context.Context, p Call, args json.RawMessage) (any, error)
+	// Available, when set, says whether the tool loop may offer the tool to this
+	// call at all: a tool that can only fail (rag_query for a tenant without an
+	// index) must not be offered. It runs on every chat request that passes the
+	// other checks, so it must be cheap (cached). Run does not consult it: a
+	// direct run explains itself with the tool's own error.
+	Available func(ctx context.Context, p Call) bool
 
 	schema *jsonschema.Schema
 	def    json.RawMessage
