@@ -44,6 +44,11 @@ func exerciseAgents(t *testing.T, env *gatewaytest.Env, c *contract) {
 	}
 	c.do(t, env.Request(t, "POST", "/a1/agents", `{"name":"helper","description":"Does sums","model":"sim-chat","system_prompt":"You answer briefly.",`+
 		`"tools":["calculator"],"temperature":0.3,"max_tokens":512,"max_rounds":3,"compaction":{"threshold":0.7,"keep_last_turns":1},"session_overrides":["system_prompt"]}`), http.StatusCreated)
+	// An agent's rag_index must be one of the tenant's indices.
+	if _, body := c.do(t, yamlBody("POST", "/a1/agents", "name: notes\nmodel: sim-vision\nrag_index: handbook\ntools: []\n"), http.StatusBadRequest); !strings.Contains(string(body), `"param":"rag_index"`) {
+		t.Fatalf("an agent on a missing index: %s", body)
+	}
+	c.do(t, env.Request(t, "POST", "/a1/rag/indices", `{"name":"handbook"}`), http.StatusCreated)
 	c.do(t, yamlBody("POST", "/a1/agents", "name: notes\nmodel: sim-vision\nrag_index: handbook\ntools: []\n"), http.StatusCreated)
 	if _, body := c.do(t, env.Request(t, "GET", "/a1/agents", ""), http.StatusOK); !strings.Contains(string(body), `"source":"file"`) {
 		t.Fatalf("the list lacks the file agent: %s", body)
