@@ -5,6 +5,7 @@ package gatewaytest
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,6 +66,9 @@ type Setup struct {
 	// gateway is served by the production server loop (web.ServeWith with the app's
 	// limits) on a real listener instead of httptest's.
 	Server string
+	// Log receives the gateway's request lines and server events; nil means slog's
+	// default.
+	Log *slog.Logger
 }
 
 // Env is a running test gateway.
@@ -120,6 +124,9 @@ func Start(t testing.TB, s Setup) *Env {
 		t.Fatal(err)
 	}
 	e.App = a
+	if s.Log != nil {
+		a.Log = s.Log
+	}
 	if s.Server != "" {
 		e.URL = serve(t, a)
 		return e

@@ -32,6 +32,8 @@ type Config struct {
 	Operators []Token `yaml:"operators"`
 	// Server bounds slow, idle and numerous connections (see operators.go).
 	Server Server `yaml:"server"`
+	// Log is the process log's format and level (see logging.go).
+	Log Logging `yaml:"log"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.

@@ -29,6 +29,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	applyOperatorEnv(c, getenv)
+	if err := applyLogEnv(c, getenv); err != nil {
+		return nil, err
+	}
 	if len(c.Backends) == 0 {
 		embed(c)
 	}

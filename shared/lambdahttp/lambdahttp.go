@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -53,6 +54,7 @@ func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv fun
 	if err != nil {
 		return err
 	}
+	slog.SetDefault(cfg.Log.Logger(os.Stderr)) // CloudWatch reads stderr: one line per request
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
