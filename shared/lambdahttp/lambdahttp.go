@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -106,7 +105,7 @@ func Config(getenv func(string) string, underLambda bool) (*config.Config, error
 
 // serve runs h on addr, bounded by l, until ctx ends, then drains in-flight requests.
 func serve(ctx context.Context, addr string, h http.Handler, l web.Limits, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := web.Listen(addr)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -133,7 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, fns []lambda.Function, route
 		return err
 	}
 	defer e.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := web.Listen(cfg.Addr)
 	if err != nil {
 		return err
 	}
