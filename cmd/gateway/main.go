@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,17 @@ import (
 	"spass/shared/config"
 )
 
+// about is the first line of -h.
+const about = "spass-gateway: the SPASS gateway as the DGX host runs it (every endpoint group on SPASS_ADDR,\n" +
+	"jobs in-process or on REDIS_URL). It needs a backend and a tenant token; make run is the dev start."
+
 func main() {
+	if help, err := config.ParseFlags(flag.NewFlagSet("spass-gateway", flag.ContinueOnError), about, config.Variables, os.Args[1:], os.Stdout); err != nil {
+		if help {
+			return
+		}
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first signal starts the graceful shutdown (server.shutdown_timeout); a

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -70,5 +71,24 @@ func TestVariablesDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "`"+v.Name+"`") {
 			t.Errorf("%s is not in docs/configuration.md's table", v.Name)
 		}
+	}
+}
+
+// A binary's -h lists its flags and its variables, and reports help so it exits 0.
+func TestParseFlagsHelp(t *testing.T) {
+	var out strings.Builder
+	fs := flag.NewFlagSet("/tmp/go-build/exe/spass-gateway", flag.ContinueOnError)
+	fs.Int("n", 1, "how many")
+	help, err := config.ParseFlags(fs, "spass-gateway: the gateway.", config.Variables, []string{"-h"}, &out)
+	if !help || err == nil {
+		t.Fatalf("help %v, err %v", help, err)
+	}
+	for _, want := range []string{"spass-gateway: the gateway.", "Usage: spass-gateway [flags]", "-n int", "Environment:", "BACKEND_KIND", "SPASS_ADDR", "SPASS_SHUTDOWN_TIMEOUT"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h lacks %q:\n%s", want, out.String())
+		}
+	}
+	if help, err := config.ParseFlags(flag.NewFlagSet("x", flag.ContinueOnError), "", nil, []string{"serve"}, &out); help || err == nil {
+		t.Errorf("a stray argument: help %v, err %v", help, err)
 	}
 }

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
@@ -48,9 +50,9 @@ func kindList() string {
 func Usage(fs *flag.FlagSet, about string, vars []Variable) {
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "%s\n\nUsage: %s [flags]\n", about, fs.Name())
 		hasFlags := false
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		fmt.Fprintf(w, "%s\n\nUsage: %s%s\n", about, filepath.Base(fs.Name()), map[bool]string{true: " [flags]"}[hasFlags])
 		if hasFlags {
 			fmt.Fprintln(w, "\nFlags:")
 			fs.PrintDefaults()
@@ -69,4 +71,32 @@ func PrintVariables(w io.Writer, vars []Variable) {
 		fmt.Fprintf(tw, "  %s\t%s\n", v.Name, v.Meaning)
 	}
 	tw.Flush()
+}
+
+// ParseFlags parses a binary's command line with fs, whose -h (and -help) print
+// about, the flags and vars to w. help reports that -h was asked: the caller exits 0.
+func ParseFlags(fs *flag.FlagSet, about string, vars []Variable, args []string, w io.Writer) (help bool, err error) {
+	fs.SetOutput(w)
+	Usage(fs, about, vars)
+	if err := fs.Parse(args); err != nil {
+		return errors.Is(err, flag.ErrHelp), err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected argument %q (see %s -h)", fs.Arg(0), fs.Name())
+	}
+	return false, nil
+}
+
+// Pick returns the Variables with the given names, in that order, for a binary
+// that reads only some of them.
+func Pick(names ...string) []Variable {
+	var out []Variable
+	for _, n := range names {
+		for _, v := range Variables {
+			if v.Name == n {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }

@@ -4,15 +4,29 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"spass/shared/config"
 	"syscall"
 
 	"spass/local/shim"
 )
 
+// about is the first line of -h.
+const about = "gateway (make run): every endpoint group of the SPASS gateway on one port. With no backend\n" +
+	"configured it serves the built-in simulator; with no tokens it prints a dev token."
+
 func main() {
+	vars := append(slices.Clone(config.Variables), shim.Variables...)
+	if help, err := config.ParseFlags(flag.NewFlagSet("gateway", flag.ContinueOnError), about, vars, os.Args[1:], os.Stdout); err != nil {
+		if help {
+			return
+		}
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first signal starts the graceful shutdown (server.shutdown_timeout); a

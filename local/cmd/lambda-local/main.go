@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +35,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Environ(), os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
 		fmt.Fprintln(os.Stderr, "lambda-local:", err)
 		os.Exit(1)
 	}
@@ -49,9 +53,16 @@ type options struct {
 	runs        int
 }
 
-func parse(args []string) (options, error) {
+// about is the first line of -h.
+const about = "lambda-local (make lambda-local): every endpoint group as a Lambda function on one port, under\n" +
+	"local/lambda's Runtime API emulator, routed as template.yaml exposes them on AWS. The functions get\n" +
+	"this environment; with no backend configured they serve the built-in simulator."
+
+func parse(args []string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("lambda-local", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	config.Usage(fs, about, config.Variables)
 	fs.StringVar(&o.dir, "dir", "bin/lambda", "where the bootstraps are built (one directory per LogicalId)")
 	fs.StringVar(&o.template, "template", "template.yaml", "the SAM template")
 	fs.BoolVar(&o.noBuild, "no-build", false, "use the bootstraps already in -dir")
@@ -62,7 +73,7 @@ func parse(args []string) (options, error) {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout io.Writer) error {
-	o, err := parse(args)
+	o, err := parse(args, stdout)
 	if err != nil {
 		return err
 	}
