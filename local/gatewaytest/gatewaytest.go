@@ -5,6 +5,7 @@ package gatewaytest
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -66,8 +67,8 @@ type Setup struct {
 	// gateway is served by the production server loop (web.ServeWith with the app's
 	// limits) on a real listener instead of httptest's.
 	Server string
-	// Log receives the gateway's request lines and server events; nil means slog's
-	// default.
+	// Log receives the gateway's request lines and server events; nil formats them
+	// and drops them, so a failing test's output is not buried under them.
 	Log *slog.Logger
 }
 
@@ -124,8 +125,9 @@ func Start(t testing.TB, s Setup) *Env {
 		t.Fatal(err)
 	}
 	e.App = a
-	if s.Log != nil {
-		a.Log = s.Log
+	a.Log = s.Log
+	if a.Log == nil {
+		a.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if s.Server != "" {
 		e.URL = serve(t, a)
