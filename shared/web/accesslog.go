@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -53,5 +52,5 @@ func accessLog(log *slog.Logger, r *http.Request, route string, tr *Trace, rec *
 			slog.Bool("stream", tr.Stream),
 		)
 	}
-	log.LogAttrs(context.WithoutCancel(ctx), level, AccessLogMessage, attrs...)
+	log.LogAttrs(ctx, level, AccessLogMessage, attrs...)
 }
