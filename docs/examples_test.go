@@ -47,9 +47,11 @@ type example struct {
 	script string
 	expect int // 0: any 2xx
 	// output is the documented answer of the block's last curl call: the ```json
-	// block right after it (only blank lines between), or "" when there is none.
+	// block right after it (only blank lines between), or a ```text block of
+	// response headers (curl -i) starting "HTTP/"; "" when there is none.
 	output     string
 	outputLine int
+	headers    bool // output is a status line and headers
 }
 
 // block is one fenced block of a page.
@@ -133,8 +135,14 @@ func examples(t *testing.T) []example {
 			continue
 		}
 		if i+1 < len(all) {
-			if next := all[i+1]; next.file == b.file && next.adjacent && next.lang == "json" && !slices.Contains(next.markers, "nocheck") {
-				ex.output, ex.outputLine = next.body, next.line
+			next := all[i+1]
+			if next.file == b.file && next.adjacent && !slices.Contains(next.markers, "nocheck") {
+				switch {
+				case next.lang == "json":
+					ex.output, ex.outputLine = next.body, next.line
+				case next.lang == "text" && strings.HasPrefix(next.body, "HTTP/"):
+					ex.output, ex.outputLine, ex.headers = next.body, next.line, true
+				}
 			}
 		}
 		out = append(out, ex)
@@ -192,9 +200,13 @@ func TestCurlExamples(t *testing.T) {
 			for _, s := range calls {
 				checkCall(t, ex, strings.TrimSuffix(s, ".status"))
 			}
-			if ex.output != "" {
-				last, _ := os.ReadFile(filepath.Join(out, strconv.Itoa(len(calls))+".body"))
-				checkOutput(t, ex, bytes.ReplaceAll(last, []byte(env.URL), []byte(docsHost)))
+			switch last := filepath.Join(out, strconv.Itoa(len(calls))); {
+			case ex.headers:
+				h, _ := os.ReadFile(last + ".headers")
+				checkHeaders(t, ex, string(h))
+			case ex.output != "":
+				body, _ := os.ReadFile(last + ".body")
+				checkOutput(t, ex, bytes.ReplaceAll(body, []byte(env.URL), []byte(docsHost)))
 			}
 		})
 	}

@@ -27,6 +27,40 @@ func checkOutput(t *testing.T, ex example, got []byte) {
 	}
 }
 
+// checkHeaders compares a documented status line and headers (curl -i) with the
+// real ones: the status code, and every header shown, its value masked as strings
+// are; the answer may have more headers.
+func checkHeaders(t *testing.T, ex example, got string) {
+	t.Helper()
+	have := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(got, "\r\n", "\n"), "\n")
+	for _, l := range lines[1:] {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			have[strings.ToLower(k)] = strings.TrimSpace(v)
+		}
+	}
+	var diffs []string
+	for i, l := range strings.Split(ex.output, "\n") {
+		if i == 0 {
+			if want, gotCode := strings.Fields(l), strings.Fields(lines[0]); len(want) < 2 || len(gotCode) < 2 || want[1] != gotCode[1] {
+				diffs = append(diffs, fmt.Sprintf("status: documented %q, got %q", l, lines[0]))
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if h, ok := have[strings.ToLower(k)]; !ok || !sameString(v, h) && !strings.HasPrefix(h, v+";") {
+			diffs = append(diffs, fmt.Sprintf("%s: documented %q, got %q", k, v, h))
+		}
+	}
+	if len(diffs) > 0 {
+		t.Errorf("%s:%d: the documented headers differ from the answer's:\n  %s", ex.file, ex.outputLine, strings.Join(diffs, "\n  "))
+	}
+}
+
 // Values that differ from run to run are compared by form only:
 //   - numbers under a key that is a time ("created", "*_at") are any number;
 //   - strings are compared with their generated parts masked: runs of hex digits
