@@ -1,5 +1,6 @@
 # SPASS gateway. `make run` serves the gateway on the embedded default (the built-in
-# simulator); `make test` runs every test, including the SDK drivers.
+# simulator); `make test` runs every test, including the SDK drivers; `make help`
+# lists the targets (the ones with a "## what it does" comment).
 GO       ?= go
 NODE_SDK := local/sdktest/node
 
@@ -11,27 +12,37 @@ NODE_SDK := local/sdktest/node
 FTS_TAG := -tags=sqlite_fts5
 export GOFLAGS := $(strip $(filter-out $(FTS_TAG),$(shell $(GO) env GOFLAGS)) $(FTS_TAG))
 
-.PHONY: run test test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
+.PHONY: help run test test-setup test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
 	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction build-RagFunction
 
-run:
+run: ## the gateway on 127.0.0.1:8080 with the built-in simulator (SPASS_SIM_TOKEN_DELAY sets its pace)
 	$(GO) run ./local/cmd/gateway
 
-test: node-deps vet test-go fuzz
+test: node-deps test-setup vet test-go fuzz ## every test: Go, the OpenAI SDKs, the docs' examples, the browser; then what was skipped
+	@bash local/testsetup.sh report
 
-test-go:
+# The browser and Redocly tests' npm packages, and Chromium when run as root (as
+# .ci/run does); without them those tests skip, and `make test` says so at its end.
+test-setup:
+	@bash local/testsetup.sh prepare
+
+help: ## this list
+	@echo "make <target>:"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:[^=]*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+test-go: ## the Go tests only (go test ./...)
 	$(GO) test -count=1 ./...
 
 # The request scanner against a strict JSON parser, for a bounded time (issue: the
 # gateway and the backend must read the same request).
 FUZZTIME ?= 20s
-fuzz:
+fuzz: ## the request scanner against a strict JSON parser for FUZZTIME (20s)
 	$(GO) test -run '^$$' -fuzz FuzzScannerAgreesWithStrictParser -fuzztime $(FUZZTIME) ./shared/chat
 
-node-deps:
+node-deps: ## npm ci of the Node SDK test (local/sdktest/node)
 	cd $(NODE_SDK) && npm ci --no-audit --no-fund --loglevel=error
 
-vet:
+vet: ## go vet and gofmt
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
@@ -42,7 +53,7 @@ vet:
 # p50 while a 1,000-line batch runs against the idle gateway and the batch's lines
 # per second, then RAG: query p50/p99 at 10,000 and 100,000 chunks per mode, and
 # indexing throughput in chunks/s.
-bench:
+bench: ## latency the gateway adds, ledger rows per second, /c1 and /a1 turns on long histories, a batch beside chat, RAG queries
 	$(GO) run ./local/cmd/bench
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
@@ -51,11 +62,11 @@ bench:
 	$(GO) test -run '^$$' -bench RAGQuery -benchtime 200x ./shared/rag
 	$(GO) test -run '^$$' -bench RAGIndexing -benchtime 20x ./shared/rag
 
-build:
+build: ## bin/gateway and bin/simulator for this machine
 	$(GO) build -o bin/gateway ./local/cmd/gateway
 	$(GO) build -o bin/simulator ./local/cmd/simulator
 
-clean:
+clean: ## remove bin/
 	rm -rf bin
 
 # Cross builds for linux: cgo stays on (SQLite needs it), so a foreign architecture is
@@ -98,23 +109,23 @@ build-RagFunction:
 
 # The whole bundle as Lambda functions on one port, under local/lambda's Runtime API
 # emulator (the bootstraps are built for this machine into bin/lambda).
-lambda-local:
+lambda-local: ## every group as a Lambda function on one port (the real bootstraps, emulated runtime)
 	$(GO) run ./local/cmd/lambda-local
 
 # Cold start of each bootstrap: process start to first response.
-bench-lambda:
+bench-lambda: ## cold start of each Lambda bootstrap
 	$(GO) run ./local/cmd/lambda-local -bench
 
 # The DGX host's binaries for infra/systemd (the Spark is arm64).
 HOST_ARCH ?= arm64
-host:
+host: ## the DGX host binaries into bin/host (HOST_ARCH=arm64|x86_64)
 	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-gateway ./cmd/gateway
 	$(call cgo_env,$(HOST_ARCH)) $(GO) build -trimpath -o bin/host/spass-workers ./workers
 
 # infra/: systemd units, env templates, Prometheus config and alert rules (promtool).
-check-infra:
+check-infra: ## systemd units, env templates, Prometheus rules (go test ./infra/)
 	$(GO) test -count=1 ./infra/
 
 # Chromium and the npm packages of the browser test (needs root for apt).
-browser-deps:
+browser-deps: ## Chromium and the npm packages of the browser and Redocly tests (apt: root)
 	bash local/browsertest/setup.sh

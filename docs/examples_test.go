@@ -13,6 +13,10 @@ package docs_test
 //
 //	```sh expect=401   every curl of the block must answer 401 (an example of an error)
 //	```sh norun        the block is not run (it needs something the test cannot give)
+//
+// A ```json block right after a run block (only blank lines between) is the
+// documented answer of its last curl call, and must match it (see checkOutput);
+// ```json nocheck opts out.
 
 import (
 	"bufio"
@@ -42,56 +46,106 @@ type example struct {
 	line   int
 	script string
 	expect int // 0: any 2xx
+	// output is the documented answer of the block's last curl call: the ```json
+	// block right after it (only blank lines between), or a ```text block of
+	// response headers (curl -i) starting "HTTP/"; "" when there is none.
+	output     string
+	outputLine int
+	headers    bool // output is a status line and headers
 }
 
-var fence = regexp.MustCompile("^```(sh|bash|shell)\\b(.*)$")
+// block is one fenced block of a page.
+type block struct {
+	file    string
+	line    int    // of the opening fence
+	lang    string // sh, json, js, ...
+	markers []string
+	body    string
+	// adjacent is set when only blank lines separate it from the previous block.
+	adjacent bool
+}
 
-// examples extracts the runnable curl blocks of every page.
-func examples(t *testing.T) []example {
+var fence = regexp.MustCompile("^```(\\w*)(.*)$")
+
+// pageBlocks returns every fenced block of the named pages (all when none), page
+// by page, in order.
+func pageBlocks(t *testing.T) []block {
 	t.Helper()
 	names, err := fs.Glob(docs.Files(), "*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []example
+	var out []block
 	for _, name := range names {
 		src, err := fs.ReadFile(docs.Files(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cur *example
+		var cur *block
 		var body []string
-		norun := false
+		adjacent := false
 		for i, line := range strings.Split(string(src), "\n") {
 			switch {
 			case cur == nil:
 				m := fence.FindStringSubmatch(line)
 				if m == nil {
+					adjacent = adjacent && strings.TrimSpace(line) == ""
 					continue
 				}
-				cur, body, norun = &example{file: name, line: i + 1}, nil, false
-				for _, word := range strings.Fields(m[2]) {
-					switch {
-					case word == "norun":
-						norun = true
-					case strings.HasPrefix(word, "expect="):
-						if cur.expect, err = strconv.Atoi(strings.TrimPrefix(word, "expect=")); err != nil {
-							t.Fatalf("%s:%d: bad marker %q", name, i+1, word)
-						}
-					default:
-						t.Fatalf("%s:%d: unknown marker %q (expect=NNN or norun)", name, i+1, word)
-					}
-				}
+				cur, body = &block{file: name, line: i + 1, lang: m[1], markers: strings.Fields(m[2]), adjacent: adjacent}, nil
 			case strings.HasPrefix(line, "```"):
-				cur.script = strings.Join(body, "\n")
-				if !norun && strings.Contains(cur.script, "curl ") {
-					out = append(out, *cur)
-				}
-				cur = nil
+				cur.body = strings.Join(body, "\n")
+				out = append(out, *cur)
+				cur, adjacent = nil, true
 			default:
 				body = append(body, line)
 			}
 		}
+	}
+	return out
+}
+
+// examples extracts the runnable curl blocks of every page, each with the
+// documented output that follows it. Markers after the language:
+// expect=NNN, norun; an output block may say nocheck.
+func examples(t *testing.T) []example {
+	t.Helper()
+	all := pageBlocks(t)
+	var out []example
+	for i, b := range all {
+		if b.lang != "sh" && b.lang != "bash" && b.lang != "shell" {
+			continue
+		}
+		ex := example{file: b.file, line: b.line, script: b.body}
+		norun := false
+		for _, word := range b.markers {
+			var err error
+			switch {
+			case word == "norun":
+				norun = true
+			case strings.HasPrefix(word, "expect="):
+				if ex.expect, err = strconv.Atoi(strings.TrimPrefix(word, "expect=")); err != nil {
+					t.Fatalf("%s:%d: bad marker %q", b.file, b.line, word)
+				}
+			default:
+				t.Fatalf("%s:%d: unknown marker %q (expect=NNN or norun)", b.file, b.line, word)
+			}
+		}
+		if norun || !strings.Contains(ex.script, "curl ") {
+			continue
+		}
+		if i+1 < len(all) {
+			next := all[i+1]
+			if next.file == b.file && next.adjacent && !slices.Contains(next.markers, "nocheck") {
+				switch {
+				case next.lang == "json":
+					ex.output, ex.outputLine = next.body, next.line
+				case next.lang == "text" && strings.HasPrefix(next.body, "HTTP/"):
+					ex.output, ex.outputLine, ex.headers = next.body, next.line, true
+				}
+			}
+		}
+		out = append(out, ex)
 	}
 	return out
 }
@@ -123,7 +177,7 @@ func TestCurlExamples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is not installed; the documentation's examples need it")
 	}
-	env := gatewaytest.Start(t, gatewaytest.Setup{Jobs: true}) // batches need a job runner
+	env := startDocsGateway(t)
 	all := examples(t)
 	if len(all) < 10 {
 		t.Fatalf("found only %d curl examples; did the fence syntax change?", len(all))
@@ -145,6 +199,14 @@ func TestCurlExamples(t *testing.T) {
 			}
 			for _, s := range calls {
 				checkCall(t, ex, strings.TrimSuffix(s, ".status"))
+			}
+			switch last := filepath.Join(out, strconv.Itoa(len(calls))); {
+			case ex.headers:
+				h, _ := os.ReadFile(last + ".headers")
+				checkHeaders(t, ex, string(h))
+			case ex.output != "":
+				body, _ := os.ReadFile(last + ".body")
+				checkOutput(t, ex, bytes.ReplaceAll(body, []byte(env.URL), []byte(docsHost)))
 			}
 		})
 	}
@@ -189,4 +251,12 @@ func checkCall(t *testing.T, ex example, base string) {
 	default:
 		t.Fatalf("unexpected Content-Type %q", ctype)
 	}
+}
+
+// startDocsGateway runs a gateway that answers as `make run` does: the simulator
+// models through a backend named "simulator".
+func startDocsGateway(t *testing.T) *gatewaytest.Env {
+	return gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"simulator"}, Jobs: true, // batches and RAG need a job runner
+		YAML: strings.NewReplacer("name: sim,", "name: simulator,", "{{sim}}", "{{simulator}}", "backend: sim}", "backend: simulator}").
+			Replace(gatewaytest.DefaultYAML)})
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +32,7 @@ func Serve(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 	}
 	defer stopJobs()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := web.Listen(cfg.Addr)
 	if err != nil {
 		return err
 	}

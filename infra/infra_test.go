@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"spass/shared/config"
 )
@@ -151,4 +152,36 @@ func requireTool(t *testing.T, name, pkg string) string {
 		t.Skipf("%s not installed (apt-get install %s)", name, pkg)
 	}
 	return path
+}
+
+// TestStopTimeoutCoversShutdown checks that systemd waits for the gateway's graceful
+// shutdown: TimeoutStopSec must exceed the shutdown_timeout gateway.env sets (and
+// the config applies) by the cut requests' grace and the ledger drain, or SIGKILL
+// lands while streams are still finishing.
+func TestStopTimeoutCoversShutdown(t *testing.T) {
+	env := readEnv(t, "env/gateway.env")
+	cfg, err := config.Load(func(k string) string {
+		if k == "SPASS_DATA_DIR" {
+			return t.TempDir()
+		}
+		return env[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile("systemd/spass-gateway.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TimeoutStopSec=(\S+)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("spass-gateway.service sets no TimeoutStopSec")
+	}
+	stop, err := time.ParseDuration(string(m[1]))
+	if err != nil {
+		t.Fatalf("TimeoutStopSec=%s: %v", m[1], err)
+	}
+	if margin := 10 * time.Second; stop < cfg.Server.ShutdownTimeout.Duration+margin {
+		t.Errorf("TimeoutStopSec=%v leaves less than %v beyond the shutdown timeout %v", stop, margin, cfg.Server.ShutdownTimeout.Duration)
+	}
 }

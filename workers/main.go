@@ -11,8 +11,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +28,22 @@ import (
 	"spass/shared/jobs"
 )
 
+// about is the first line of -h.
+const about = "spass-workers: the gateway's asynq job queues on REDIS_URL and the scheduler of the periodic jobs."
+
+// variables are the environment variables the workers read.
+var variables = append(config.Pick("REDIS_URL", "SPASS_CONFIG", "SPASS_DATA_DIR", "BACKEND_KIND", "BACKEND_BASE_URL",
+	"BACKEND_API_KEY", "MODEL_NAME", config.LogFormatEnv, config.LogLevelEnv),
+	config.Variable{Name: "SPASS_WORKER_CONCURRENCY", Meaning: "jobs run at once (default 4)"},
+	config.Variable{Name: "SPASS_WORKERS_METRICS_ADDR", Meaning: "where GET /metrics is served (default none)"})
+
 func main() {
+	if help, err := config.ParseFlags(flag.NewFlagSet("spass-workers", flag.ContinueOnError), about, variables, os.Args[1:], os.Stdout); err != nil {
+		if help {
+			return
+		}
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
@@ -40,6 +57,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	slog.SetDefault(cfg.Log.Logger(os.Stderr)) // logs on stderr; the banners below stay on stdout
 	if cfg.RedisURL == "" {
 		return errors.New("REDIS_URL is required: without Redis the gateway runs these jobs in-process")
 	}

@@ -7,8 +7,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,9 +19,22 @@ import (
 	"spass/shared/config"
 )
 
+// about is the first line of -h.
+const about = "spass-gateway: the SPASS gateway as the DGX host runs it (every endpoint group on SPASS_ADDR,\n" +
+	"jobs in-process or on REDIS_URL). It needs a backend and a tenant token; make run is the dev start."
+
 func main() {
+	if help, err := config.ParseFlags(flag.NewFlagSet("spass-gateway", flag.ContinueOnError), about, config.Variables, os.Args[1:], os.Stdout); err != nil {
+		if help {
+			return
+		}
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the graceful shutdown (server.shutdown_timeout); a
+	// second one ends the process at once (the ledger journal bills what was cut).
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "spass-gateway:", err)
 		os.Exit(1)
@@ -33,6 +48,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	slog.SetDefault(cfg.Log.Logger(os.Stderr)) // logs on stderr; the banners below stay on stdout
 	if cfg.Embedded {
 		return errors.New("no backend configured: set BACKEND_KIND and BACKEND_BASE_URL, or SPASS_CONFIG (make run serves the simulator for development)")
 	}

@@ -149,6 +149,7 @@ func (t *agentTurn) run(ctx context.Context, w http.ResponseWriter) error {
 			}
 		}}
 	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
+	app.Trace(ctx, res, t.stream)
 	if err != nil {
 		t.end(ctx, nil, nil)
 		return err

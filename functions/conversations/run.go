@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"spass/shared/apierr"
+	"spass/shared/app"
 	"spass/shared/chat"
 	"spass/shared/conversation"
 	"spass/shared/router"
@@ -38,6 +39,7 @@ func (t *turn) run(ctx context.Context, w http.ResponseWriter, tools chat.ToolPo
 	}
 	sink := &chat.Memory{}
 	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
+	app.Trace(ctx, res, false)
 	if err != nil {
 		t.end(ctx, nil)
 		return err
@@ -60,6 +62,7 @@ func (t *turn) run(ctx context.Context, w http.ResponseWriter, tools chat.ToolPo
 func (t *turn) stream(ctx context.Context, w http.ResponseWriter, req *chat.Request, opts chat.Options) error {
 	sink := &chat.Held{Sink: chat.HTTP(w), First: t.firstEvent()}
 	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
+	app.Trace(ctx, res, true)
 	if err != nil {
 		t.end(ctx, nil)
 		return err

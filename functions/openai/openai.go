@@ -83,7 +83,7 @@ func chatCompletions(c *chat.Service) web.HandlerFunc {
 		}
 		opts := chat.Options{Tools: chat.ToolsHeader(r.Header.Get(toolsKey)), NoReply: true}
 		res, err := c.Complete(r.Context(), p, req, opts, chat.HTTP(w))
-		trace(r, res)
+		app.Trace(r.Context(), res, req.Stream)
 		return err
 	}
 }
@@ -105,9 +105,5 @@ func embeddings(c *chat.Service) web.HandlerFunc {
 	}
 }
 
-// trace hands the model and backend to the middleware's metrics.
-func trace(r *http.Request, res chat.Result) {
-	if tr := web.TraceFrom(r.Context()); tr != nil {
-		tr.Model, tr.Backend = res.Model, res.Backend
-	}
-}
+// trace hands who served the request to the middleware's metrics and log line.
+func trace(r *http.Request, res chat.Result) { app.Trace(r.Context(), res, false) }

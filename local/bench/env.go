@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -100,6 +102,9 @@ func (e *Env) AddGateway(ctx context.Context, gw GatewaySetup) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("gateway: %w", err)
 	}
+	// The request lines are formatted as in production (JSON) but not written: the
+	// report stays readable, and the cost measured is the gateway's, not a terminal's.
+	a.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	e.apps = append(e.apps, a)
 	url, err := e.serve(functions.Handler(a))
 	if err != nil {

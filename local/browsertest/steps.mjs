@@ -72,26 +72,87 @@ async function imageUpload(page) {
   check(await page.locator('#pg-attachment img').count() === 0, 'the attachment was not cleared after sending');
 }
 
-// toolCall defines a function, gets the model's call, answers it and gets the answer.
+// addTool defines a function in the tool builder.
+async function addTool(page, name, description, params) {
+  await page.fill('#pg-tool-name', name);
+  await page.fill('#pg-tool-desc', description);
+  await page.fill('#pg-tool-params', params);
+  await page.click('#pg-tool-add');
+  await page.locator(`#pg-tool-list li[data-tool="${name}"]`).waitFor();
+}
+
+const CITY = '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}';
+
+// answerCard answers an open tool-call card and waits until it shows answered (the
+// element itself: a locator of open cards moves on to the next one).
+async function answerCard(card, result) {
+  const node = await card.elementHandle();
+  await card.locator('.tool-result').fill(result);
+  await card.locator('.tool-send').click();
+  await card.page().waitForFunction((el) => el.dataset.state === 'answered', node);
+}
+
+// toolCall defines a function and asks a question it fits without naming it: the
+// model calls it with the city from the message, the user answers, the model answers.
 async function toolCall(page) {
   await page.click('#pg-clear');
   await page.click('.model-card[data-model="sim-chat"]');
-  await page.fill('#pg-tool-name', 'get_weather');
-  await page.fill('#pg-tool-params', '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}');
-  await page.click('#pg-tool-add');
-  await page.locator('#pg-tool-list li[data-tool="get_weather"]').waitFor();
-  await page.fill('#pg-input', 'Use get_weather: what is the weather in Paris?');
+  check(await page.isDisabled('#pg-tool-choice'), 'tool_choice is enabled with no tool defined');
+  await addTool(page, 'get_weather', 'Current weather for a city', CITY);
+  check(!(await page.isDisabled('#pg-tool-choice')), 'tool_choice stays disabled with a tool defined');
+  await page.fill('#pg-input', 'What is the weather like in Paris today?');
   await page.click('#pg-send');
   const card = page.locator('.msg.tool-call[data-tool="get_weather"]');
   await card.waitFor();
   const args = JSON.parse(await card.locator('.tool-args').innerText());
-  check(typeof args.city === 'string', `tool arguments ${JSON.stringify(args)}`);
-  await card.locator('.tool-result').fill('{"temp_c": 21, "sky": "clear"}');
-  await card.locator('.tool-send').click();
+  check(args.city === 'Paris', `tool arguments ${JSON.stringify(args)}, want the city of the message`);
+  check(await card.getAttribute('data-state') === 'open', 'the call card is not open for an answer');
+  await answerCard(card, '{"temp_c": 21, "sky": "clear"}');
   const text = await assistantDone(page, 1);
   check(text.includes('The result is: {"temp_c": 21, "sky": "clear"}'), `final answer: ${text}`);
-  await page.click('#pg-tool-list button');
-  check(await page.locator('#pg-tool-list li').count() === 0, 'the tool was not removed');
+}
+
+// toolChoice: "none" gets a text answer; forcing a function calls that one; a message
+// naming two tools gets a card for every call, and the chat goes on once each has
+// its result. Then the tools are removed and tool_choice is disabled again.
+async function toolChoice(page) {
+  await page.click('#pg-clear');
+  await addTool(page, 'get_time', 'The local time in a city', CITY);
+  const cards = page.locator('.msg.tool-call');
+
+  await page.selectOption('#pg-tool-choice', 'none');
+  await page.fill('#pg-input', 'What is the weather like in Paris?');
+  await page.click('#pg-send');
+  check((await assistantDone(page, 0)).includes('You said'), 'tool_choice none still called a tool');
+  check(await cards.count() === 0, 'a tool-call card with tool_choice none');
+
+  await page.selectOption('#pg-tool-choice', 'fn:get_time');
+  await page.fill('#pg-input', 'What is the weather like in Paris?');
+  await page.click('#pg-send');
+  const forced = page.locator('.msg.tool-call[data-tool="get_time"]');
+  await forced.waitFor();
+  check(await cards.count() === 1, `forcing get_time made ${await cards.count()} calls`);
+  await answerCard(forced, '14:05');
+  await assistantDone(page, 2);
+
+  await page.selectOption('#pg-tool-choice', 'auto');
+  await page.fill('#pg-input', 'Call get_weather and get_time for Rome');
+  await page.click('#pg-send');
+  const open = page.locator('.msg.tool-call[data-state="open"]');
+  await open.nth(1).waitFor();
+  check(await open.count() === 2, `${await open.count()} open cards for two calls`);
+  for (const name of ['get_weather', 'get_time']) {
+    const card = open.and(page.locator(`[data-tool="${name}"]`));
+    check(JSON.parse(await card.locator('.tool-args').innerText()).city === 'Rome', `${name} did not get Rome`);
+  }
+  await answerCard(open.first(), '{"temp_c": 24}');
+  check(await page.locator('.msg.assistant').count() === 4, 'the chat went on before every call had its result');
+  await answerCard(open.first(), '18:30');
+  check((await assistantDone(page, 4)).includes('The result is: 18:30'), 'no answer after both results');
+
+  for (const name of ['get_weather', 'get_time']) await page.click(`#pg-tool-list li[data-tool="${name}"] button`);
+  check(await page.locator('#pg-tool-list li').count() === 0, 'the tools were not removed');
+  check(await page.isDisabled('#pg-tool-choice') && await page.inputValue('#pg-tool-choice') === 'auto', 'tool_choice is not reset');
 }
 
 async function jsonMode(page) {
@@ -272,6 +333,7 @@ export const steps = [
   ['playground-stream', streamChat],
   ['playground-image', imageUpload],
   ['playground-tools', toolCall],
+  ['playground-tool-choice', toolChoice],
   ['playground-json', jsonMode],
   ['playground-conversations', conversationMode],
   ['playground-agents', agentMode],

@@ -5,6 +5,8 @@ package gatewaytest
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,6 +71,9 @@ type Setup struct {
 	// in-process runner and its scheduler, or the asynq workers with REDIS_URL
 	// and SPASS_WORKERS=inprocess in Env.
 	Jobs bool
+	// Log receives the gateway's request lines and server events; nil formats them
+	// and drops them, so a failing test's output is not buried under them.
+	Log *slog.Logger
 }
 
 // Env is a running test gateway.
@@ -124,6 +129,10 @@ func Start(t testing.TB, s Setup) *Env {
 		t.Fatal(err)
 	}
 	e.App = a
+	a.Log = s.Log
+	if a.Log == nil {
+		a.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	if s.Server != "" {
 		e.URL = serve(t, a)
 	} else {

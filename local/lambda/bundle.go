@@ -21,16 +21,24 @@ type FunctionSpec struct {
 	// Group names the functions.Groups entry whose handler functions/<Group>/bootstrap
 	// serves.
 	Group string
-	// Streamed lists the group's routes that answer with SSE. Only a Function URL
-	// with RESPONSE_STREAM can carry them: never an HttpApi event.
+	// Streamed lists the group's routes that answer with SSE. They are served
+	// through the function's Function URL (RESPONSE_STREAM), the only way a stream
+	// reaches its client as it is written.
 	Streamed []string
+	// AlsoBuffered lists the Streamed routes that are also HttpApi events, on
+	// purpose: the HTTP API buffers, so a streamed request there gets its whole SSE
+	// body at the end (SDKs still read it), and a plain request its JSON. It is how
+	// `sam local start-api`, which serves HTTP API routes only, reaches them. A
+	// streamed route that is an HttpApi event without being listed here is an error.
+	AlsoBuffered []string
 }
 
 // Functions is the bundle: every endpoint group as one Lambda function. A group
 // added to functions.Groups needs a line here; the tests check it against the template
 // and the Makefile.
 var Functions = []FunctionSpec{
-	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"}},
+	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"},
+		AlsoBuffered: []string{"POST /v1/chat/completions"}},
 	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
 	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages"}},
 	{LogicalID: "DiscoveryFunction", Group: "discovery"},
@@ -66,6 +74,30 @@ func BundleRoutes(t *Template) ([]Route, error) {
 				routes = append(routes, Route{Pattern: r, Function: spec.LogicalID})
 			default:
 				return nil, fmt.Errorf("%s: route %q of group %s is neither an HttpApi event nor behind a Function URL", spec.LogicalID, r, spec.Group)
+			}
+		}
+	}
+	return routes, nil
+}
+
+// HTTPAPIRoutes are the routes of the template's HTTP API alone, as
+// `sam local start-api` and the API's own endpoint serve them: every HttpApi event of
+// every function, buffered, streamed routes included where AlsoBuffered declares
+// them; nothing that only a Function URL serves.
+func HTTPAPIRoutes(t *Template) ([]Route, error) {
+	var routes []Route
+	for _, spec := range Functions {
+		fn := t.Functions[spec.LogicalID]
+		if fn == nil {
+			return nil, fmt.Errorf("template has no function %s", spec.LogicalID)
+		}
+		g, ok := group(spec.Group)
+		if !ok {
+			return nil, fmt.Errorf("%s: the dev shim has no group %q", spec.LogicalID, spec.Group)
+		}
+		for _, r := range g.Routes {
+			if slices.Contains(fn.Routes, RouteKey(r)) {
+				routes = append(routes, Route{Pattern: r, Function: spec.LogicalID})
 			}
 		}
 	}

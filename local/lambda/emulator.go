@@ -78,7 +78,7 @@ func New(fns []Function, routes []Route, logw io.Writer) (e *Emulator, err error
 		}
 	}()
 	lw := &lockedWriter{w: logw}
-	e = &Emulator{pools: map[string]*pool{}, mux: http.NewServeMux(), logw: lw, logger: log.New(lw, "lambda: ", 0), tmp: tmp}
+	e = &Emulator{pools: map[string]*pool{}, logw: lw, logger: log.New(lw, "lambda: ", 0), tmp: tmp}
 	for _, fn := range fns {
 		if fn.Name == "" || fn.Path == "" {
 			return nil, errors.New("lambda: a function needs a name and a path")
@@ -88,9 +88,24 @@ func New(fns []Function, routes []Route, logw io.Writer) (e *Emulator, err error
 		}
 		e.pools[fn.Name] = newPool(fn, e)
 	}
+	if e.mux, err = e.newMux(routes); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Handler serves another set of routes from the same functions (and their warm
+// instances): lambda-local serves the HTTP API alone on a second address this way.
+func (e *Emulator) Handler(routes []Route) (http.Handler, error) {
+	return e.newMux(routes)
+}
+
+// newMux routes each route to its function's pool.
+func (e *Emulator) newMux(routes []Route) (mux *http.ServeMux, err error) {
+	mux = http.NewServeMux()
 	defer func() {
 		if p := recover(); p != nil { // ServeMux panics on an invalid or conflicting pattern
-			e, err = nil, fmt.Errorf("lambda: %v", p)
+			mux, err = nil, fmt.Errorf("lambda: %v", p)
 		}
 	}()
 	for _, rt := range routes {
@@ -98,12 +113,12 @@ func New(fns []Function, routes []Route, logw io.Writer) (e *Emulator, err error
 		if p == nil {
 			return nil, fmt.Errorf("lambda: route %q names unknown function %q", rt.Pattern, rt.Function)
 		}
-		e.mux.Handle(rt.Pattern, e.route(rt, p))
+		mux.Handle(rt.Pattern, e.route(rt, p))
 	}
-	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found") // what an HTTP API answers for an unknown route
 	})
-	return e, nil
+	return mux, nil
 }
 
 // ServeHTTP routes r to its function.

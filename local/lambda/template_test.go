@@ -234,11 +234,16 @@ func TestTemplateRoutes(t *testing.T) {
 				t.Errorf("%s: the dev shim serves %s %s with %q, not %q", spec.LogicalID, req.Method, req.URL.Path, pattern, key)
 			}
 		}
+		for _, r := range spec.AlsoBuffered {
+			if !slices.Contains(spec.Streamed, r) || !slices.Contains(fn.Routes, lambda.RouteKey(r)) {
+				t.Errorf("%s: AlsoBuffered %q must be a Streamed route and an HttpApi event of the template", spec.LogicalID, r)
+			}
+		}
 		for _, r := range g.Routes {
 			declared := slices.Contains(fn.Routes, lambda.RouteKey(r))
 			switch streamed := slices.Contains(spec.Streamed, r); {
-			case streamed && declared:
-				t.Errorf("%s: %q streams SSE but is an HttpApi route, which buffers", spec.LogicalID, r)
+			case streamed && declared && !slices.Contains(spec.AlsoBuffered, r):
+				t.Errorf("%s: %q streams SSE but is an HttpApi route, which buffers; list it in AlsoBuffered if a buffered copy is meant", spec.LogicalID, r)
 			case streamed && !fn.Streams():
 				t.Errorf("%s: %q streams SSE, but the function has no RESPONSE_STREAM Function URL", spec.LogicalID, r)
 			case !streamed && !declared:
@@ -258,6 +263,21 @@ func TestTemplateRoutes(t *testing.T) {
 	}
 	if len(routes) != len(all) {
 		t.Errorf("lambda-local routes %d patterns, the dev shim %d", len(routes), len(all))
+	}
+	for _, rt := range routes {
+		for _, spec := range lambda.Functions {
+			if spec.LogicalID == rt.Function && slices.Contains(spec.Streamed, rt.Pattern) && !rt.URL {
+				t.Errorf("lambda-local serves the streamed %q buffered", rt.Pattern)
+			}
+		}
+	}
+	// The HTTP API alone (sam local start-api) reaches chat, buffered.
+	api, err := lambda.HTTPAPIRoutes(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(api, lambda.Route{Pattern: "POST /v1/chat/completions", Function: "ChatFunction"}) {
+		t.Error("the HTTP API has no POST /v1/chat/completions: sam local start-api cannot reach chat")
 	}
 }
 

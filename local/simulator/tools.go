@@ -10,8 +10,9 @@ import (
 type tool struct {
 	Type     string `json:"type"`
 	Function struct {
-		Name       string          `json:"name"`
-		Parameters json.RawMessage `json:"parameters"`
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Parameters  json.RawMessage `json:"parameters"`
 	} `json:"function"`
 }
 
@@ -49,6 +50,9 @@ func chooseToolCalls(tools []tool, toolChoice json.RawMessage, text string) []to
 		}
 	}
 	if len(chosen) == 0 {
+		chosen = fittingTools(tools, toolChoice, text) // fit.go: asked for, not named
+	}
+	if len(chosen) == 0 {
 		t, ok := forcedTool(tools, toolChoice)
 		if !ok {
 			return nil
@@ -63,7 +67,7 @@ func chooseToolCalls(tools []tool, toolChoice json.RawMessage, text string) []to
 	for i, t := range chosen {
 		args := literal
 		if !hasLiteral || len(chosen) > 1 {
-			args = argumentsFor(t.Function.Parameters)
+			args = argumentsFrom(t.Function.Parameters, text) // args.go
 		}
 		calls[i] = toolCall{
 			ID:       fmt.Sprintf("call_%d", i+1),

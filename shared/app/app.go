@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,6 +58,10 @@ type App struct {
 	// Redis is the client of REDIS_URL, nil without one (the embedded default).
 	Redis   *redis.Client
 	Started time.Time
+	// Log receives the request lines and the server's events: slog's default (set
+	// from cfg.Log by the binaries) unless a test puts its own here before building
+	// the handlers.
+	Log *slog.Logger
 
 	// Jobs enqueues background jobs: on Redis for the workers with REDIS_URL,
 	// else on LocalJobs (see openJobs).
@@ -85,7 +90,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Router: rt, Store: db, Auth: auth.New(cfg), Started: time.Now()}
+	a := &App{Config: cfg, Router: rt, Store: db, Auth: auth.New(cfg), Started: time.Now(), Log: slog.Default()}
 	a.closers = append(a.closers, func() { db.Close() })
 	getenv := cfg.Getenv
 	if getenv == nil {
@@ -221,15 +226,17 @@ func (a *App) billed(rows []store.LedgerRow) {
 	}
 }
 
-// Middleware wraps a group's handler with request ids, recovery and metrics.
-func (a *App) Middleware(h http.Handler) http.Handler { return web.Middleware(a.Metrics, h) }
+// Middleware wraps a group's handler with request ids, recovery, metrics and the
+// request log line.
+func (a *App) Middleware(h http.Handler) http.Handler { return web.Middleware(a.Metrics, a.Log, h) }
 
 // ServerLimits are the bounds of the HTTP server loop (gateway.yaml server:), with
 // what they cut counted in the metrics.
 func (a *App) ServerLimits() web.Limits {
 	s := a.Config.Server
 	return web.Limits{Idle: s.IdleTimeout.Duration, Body: s.BodyTimeout.Duration,
-		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient, Observer: a.Metrics}
+		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient, Observer: a.Metrics,
+		Shutdown: s.ShutdownTimeout.Duration, Log: a.Log}
 }
 
 // SyncLedger commits every ledger row recorded so far to SQLite, for readers

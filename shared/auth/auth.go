@@ -103,7 +103,11 @@ func From(ctx context.Context) identity.Principal {
 }
 
 // WithPrincipal returns ctx carrying p (in-process callers such as /c1 and tests).
+// It names the tenant and user in the request's trace, for its log line.
 func WithPrincipal(ctx context.Context, p identity.Principal) context.Context {
+	if tr := web.TraceFrom(ctx); tr != nil {
+		tr.Tenant, tr.User = p.Tenant, p.User
+	}
 	return context.WithValue(ctx, principalKey{}, p)
 }
 

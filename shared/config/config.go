@@ -35,6 +35,8 @@ type Config struct {
 	// Files and Batches bound /v1/files and tune /v1/batches (see batches.go).
 	Files   Files   `yaml:"files"`
 	Batches Batches `yaml:"batches"`
+	// Log is the process log's format and level (see logging.go).
+	Log Logging `yaml:"log"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +32,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	applyOperatorEnv(c, getenv)
 	if err := c.applyBatchEnv(getenv); err != nil {
+		return nil, err
+	}
+	if err := applyLogEnv(c, getenv); err != nil {
 		return nil, err
 	}
 	if len(c.Backends) == 0 {
@@ -71,6 +76,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv("REDIS_URL"); v != "" {
 		c.RedisURL = v
 	}
+	if err := checkQuickStart(getenv); err != nil {
+		return err
+	}
 	if kind := getenv("BACKEND_KIND"); kind != "" {
 		models := splitList(getenv("MODEL_NAME"))
 		// Without MODEL_NAME the gateway serves what the backend lists at startup.
@@ -93,6 +101,40 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			t.Tokens = append(t.Tokens, Token{Name: fmt.Sprintf("API_KEYS[%d]", i), Plain: k, Role: RoleTenantAdmin})
 		}
 		c.Tenants[DefaultTenant] = t
+	}
+	return nil
+}
+
+// checkQuickStart checks the one-backend variables in the order a reader sets them,
+// naming the variable: BACKEND_KIND first, then BACKEND_BASE_URL, then MODEL_NAME.
+// A backend's URL or models without its kind would be silently ignored, so they are
+// an error.
+func checkQuickStart(getenv func(string) string) error {
+	kind := strings.TrimSpace(getenv("BACKEND_KIND"))
+	if kind == "" {
+		for _, v := range []string{"BACKEND_BASE_URL", "MODEL_NAME"} {
+			if strings.TrimSpace(getenv(v)) != "" {
+				return fmt.Errorf("%s is set but BACKEND_KIND is not: set BACKEND_KIND (one of %s) for the one backend, "+
+					"or describe backends and models in gateway.yaml (SPASS_CONFIG)", v, kindList())
+			}
+		}
+		return nil
+	}
+	if !slices.Contains(Kinds, kind) { // "simulator" too: the tests and lambda-local use it
+		return fmt.Errorf("BACKEND_KIND: unknown kind %q (one of %s)", kind, kindList())
+	}
+	base := strings.TrimSpace(getenv("BACKEND_BASE_URL"))
+	if base == "" {
+		if presetURLs[kind] != "" {
+			return nil
+		}
+		return fmt.Errorf("BACKEND_BASE_URL is required with BACKEND_KIND=%s: the server's URL, e.g. BACKEND_BASE_URL=http://127.0.0.1:8000", kind)
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("BACKEND_BASE_URL: need an http(s) URL such as http://127.0.0.1:8000, got %q", base)
+	}
+	if getenv("MODEL_NAME") != "" && len(splitList(getenv("MODEL_NAME"))) == 0 {
+		return errors.New("MODEL_NAME: no model id in it; give comma-separated ids, or leave it unset to serve every model the backend lists")
 	}
 	return nil
 }

@@ -47,6 +47,10 @@ type Server struct {
 	// unbounded. Behind a reverse proxy every client has the proxy's address, so
 	// raise it (or set -1) and bound clients at the proxy.
 	MaxConnsPerClient int `yaml:"max_conns_per_client"`
+	// ShutdownTimeout is how long running requests and streams get to finish once
+	// the process is told to stop (SIGTERM, Ctrl-C); the ones still running then are
+	// cut and logged (SPASS_SHUTDOWN_TIMEOUT overrides it).
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
 // Defaults of Server.
@@ -94,6 +98,9 @@ func (c *Config) securityDefaults() {
 	if s.MaxConnsPerClient == 0 {
 		s.MaxConnsPerClient = DefaultMaxConnsPerClient
 	}
+	if s.ShutdownTimeout.Duration == 0 {
+		s.ShutdownTimeout.Duration = DefaultShutdownTimeout
+	}
 }
 
 // validateOperators checks the operators' tokens and the server's limits. A token
@@ -129,8 +136,8 @@ func (c *Config) validateOperators() error {
 		}
 	}
 	s := c.Server
-	if s.IdleTimeout.Duration < 0 || s.BodyTimeout.Duration < 0 {
-		return fmt.Errorf("server: idle_timeout and body_timeout must be positive")
+	if s.IdleTimeout.Duration < 0 || s.BodyTimeout.Duration < 0 || s.ShutdownTimeout.Duration < 0 {
+		return fmt.Errorf("server: idle_timeout, body_timeout and shutdown_timeout must be positive")
 	}
 	if s.MaxConns < -1 || s.MaxConnsPerClient < -1 {
 		return fmt.Errorf("server: max_conns and max_conns_per_client must be positive (-1: unbounded)")

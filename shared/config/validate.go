@@ -27,6 +27,9 @@ func (c *Config) validate() error {
 	if err := c.validateBatches(); err != nil {
 		return err
 	}
+	if err := c.Log.validate(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i := range c.Backends {
 		b := &c.Backends[i]

@@ -15,7 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -53,6 +53,7 @@ func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv fun
 	if err != nil {
 		return err
 	}
+	slog.SetDefault(cfg.Log.Logger(os.Stderr)) // CloudWatch reads stderr: one line per request
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -104,7 +105,7 @@ func Config(getenv func(string) string, underLambda bool) (*config.Config, error
 
 // serve runs h on addr, bounded by l, until ctx ends, then drains in-flight requests.
 func serve(ctx context.Context, addr string, h http.Handler, l web.Limits, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := web.Listen(addr)
 	if err != nil {
 		return err
 	}

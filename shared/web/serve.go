@@ -34,7 +34,21 @@ type Limits struct {
 	MaxConnsPerClient int
 	// Observer counts what is cut; nil counts nothing.
 	Observer CutObserver
+	// Shutdown bounds the graceful shutdown once ctx ends (default 30 s): the
+	// listener closes at once, running requests and streams get this long to
+	// finish; then the ones left are logged, their contexts cancelled and their
+	// connections closed.
+	Shutdown time.Duration
+	// Log receives the shutdown's lines; nil means slog.Default().
+	Log *slog.Logger
 }
+
+// DefaultShutdown is Limits.Shutdown's default.
+const DefaultShutdown = 30 * time.Second
+
+// cutGrace is how long the handlers of cut requests get to return (and bill what
+// they served) after their connections were closed.
+const cutGrace = 5 * time.Second
 
 // CutObserver counts what the server cut (the metrics' spass_server_cuts_total).
 type CutObserver interface {
@@ -59,6 +73,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.ReadHeader, 10*time.Second)
 	def(&l.Idle, 60*time.Second)
 	def(&l.Body, 60*time.Second)
+	def(&l.Shutdown, DefaultShutdown)
 	if l.MaxConns == 0 {
 		l.MaxConns = 4096
 	}
@@ -74,16 +89,25 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 }
 
 // ServeWith serves h on ln, bounded by l, until ctx ends, then shuts down
-// gracefully, giving open requests (streams included) ten seconds to finish.
+// gracefully: no new connections, and open requests (streams included) get
+// l.Shutdown to finish. Requests still running then are logged one line each and
+// cut: their contexts end (the chat core bills what was served) and their
+// connections close. ServeWith returns once their handlers have returned, so the
+// caller's deferred ledger drain sees their rows.
 func ServeWith(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
 	l = l.withDefaults()
+	log := logger(l.Log)
 	cuts := &cutter{obs: l.Observer}
 	lim := newLimitListener(ln, l, cuts)
+	running := &inflight{}
+	base, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           bodyDeadline(h, l.Body, cuts),
+		Handler:           running.track(bodyDeadline(h, l.Body, cuts)),
 		ReadHeaderTimeout: l.ReadHeader,
 		IdleTimeout:       l.Idle,
 		ConnState:         lim.connState,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lim) }()
@@ -92,11 +116,24 @@ func ServeWith(ctx context.Context, ln net.Listener, h http.Handler, l Limits) e
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log.Info("shutting down: accepting no new connections", "in_flight", running.count(), "shutdown_timeout", l.Shutdown.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), l.Shutdown)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err := srv.Shutdown(shutdown)
+	if err == nil {
+		log.Info("shutdown complete: every request finished")
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	n := running.logCut(log, l.Shutdown)
+	cancelRequests()
+	srv.Close()
+	if !running.wait(cutGrace) {
+		log.Warn("shutdown: handlers still running after their requests were cut", "in_flight", running.count())
+	}
+	log.Warn("shutdown complete: the deadline cut requests", "cut", n, "shutdown_timeout", l.Shutdown.String())
 	return nil
 }
 

@@ -94,13 +94,23 @@ func NotFound() http.Handler {
 
 type traceKey struct{}
 
-// Trace carries what a handler learnt about a request (model, backend, ...) back to
-// the middleware that logs it and records metrics.
+// Trace carries what a handler learnt about a request (who asked, which model and
+// backend served it, its tokens) back to the middleware, which records its metrics
+// and writes its one request log line (accesslog.go). It never holds a token, a
+// prompt or an answer.
 type Trace struct {
 	RequestID string
-	Model     string
-	Backend   string
-	Code      apierr.Code
+	// Tenant and User are the principal's (set by auth once the token is checked).
+	Tenant, User string
+	Model        string
+	Backend      string
+	// Tier and Fallbacks say where in the model's chain the answer came from.
+	Tier, Fallbacks int
+	// PromptTokens and CompletionTokens are the usage of every model round.
+	PromptTokens, CompletionTokens int64
+	// Stream is set for a request answered as a stream.
+	Stream bool
+	Code   apierr.Code
 }
 
 // ID returns the request id, safe on a nil Trace.

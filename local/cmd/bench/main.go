@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"spass/shared/config"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	config.Usage(fs, "bench: the latency, throughput and CPU the gateway adds over its upstream (make bench).\n"+
+		"It starts the simulator and the gateways in-process; no environment variable changes it.", nil)
 	o := bench.Options{}
 	fs.Float64Var(&o.Rate, "rate", 500, "requests per second to each target")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per scenario and target")

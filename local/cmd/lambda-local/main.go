@@ -12,9 +12,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -34,6 +36,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Environ(), os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
 		fmt.Fprintln(os.Stderr, "lambda-local:", err)
 		os.Exit(1)
 	}
@@ -47,22 +52,31 @@ type options struct {
 	concurrency int
 	bench       bool
 	runs        int
+	httpAPI     string
 }
 
-func parse(args []string) (options, error) {
+// about is the first line of -h.
+const about = "lambda-local (make lambda-local): every endpoint group as a Lambda function on one port, under\n" +
+	"local/lambda's Runtime API emulator, routed as template.yaml exposes them on AWS. The functions get\n" +
+	"this environment; with no backend configured they serve the built-in simulator."
+
+func parse(args []string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("lambda-local", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	config.Usage(fs, about, config.Variables)
 	fs.StringVar(&o.dir, "dir", "bin/lambda", "where the bootstraps are built (one directory per LogicalId)")
 	fs.StringVar(&o.template, "template", "template.yaml", "the SAM template")
 	fs.BoolVar(&o.noBuild, "no-build", false, "use the bootstraps already in -dir")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "instances per function at most")
 	fs.BoolVar(&o.bench, "bench", false, "measure each function's cold start instead of serving")
+	fs.StringVar(&o.httpAPI, "http-api", "127.0.0.1:3000", "also serve the HTTP API alone here, buffered, as sam local start-api does (\"\" for none)")
 	fs.IntVar(&o.runs, "n", 10, "cold starts per function with -bench")
 	return o, fs.Parse(args)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout io.Writer) error {
-	o, err := parse(args)
+	o, err := parse(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -70,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	slog.SetDefault(cfg.Log.Logger(os.Stderr)) // logs on stderr; the banners below stay on stdout
 	stopSim, err := shim.Embed(cfg, stdout)
 	if err != nil {
 		return err
@@ -98,7 +113,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if o.bench {
 		return bench(ctx, fns, routes, token(cfg), operatorToken(cfg), o.runs, stdout)
 	}
-	return serve(ctx, cfg, fns, routes, stdout)
+	api, err := lambda.HTTPAPIRoutes(tpl)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, fns, routes, api, o.httpAPI, stdout)
 }
 
 // build makes the bootstraps for this machine, unless told they are there.
@@ -124,14 +143,30 @@ func build(ctx context.Context, o options, stdout io.Writer) (map[string]string,
 }
 
 // serve runs the emulator on cfg's address, bounded by its server: limits, until
-// ctx ends.
-func serve(ctx context.Context, cfg *config.Config, fns []lambda.Function, routes []lambda.Route, stdout io.Writer) error {
+// ctx ends; with apiAddr, the HTTP API's routes alone (api) there too, on the same
+// functions.
+func serve(ctx context.Context, cfg *config.Config, fns []lambda.Function, routes, api []lambda.Route, apiAddr string, stdout io.Writer) error {
 	e, err := lambda.New(fns, routes, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	s := cfg.Server
+	limits := web.Limits{Idle: s.IdleTimeout.Duration, Body: s.BodyTimeout.Duration,
+		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient, Shutdown: s.ShutdownTimeout.Duration}
+	if apiAddr != "" {
+		h, err := e.Handler(api)
+		if err != nil {
+			return err
+		}
+		if ln, err := net.Listen("tcp", apiAddr); err != nil {
+			fmt.Fprintf(stdout, "Not serving the HTTP API alone: %v (choose another address with -http-api)\n", err)
+		} else {
+			fmt.Fprintf(stdout, "The HTTP API alone, as sam local start-api serves it (buffered; POST /v1/chat/completions too): http://%s\n", ln.Addr())
+			go web.ServeWith(ctx, ln, h, limits)
+		}
+	}
+	ln, err := web.Listen(cfg.Addr)
 	if err != nil {
 		return err
 	}
@@ -143,7 +178,5 @@ func serve(ctx context.Context, cfg *config.Config, fns []lambda.Function, route
 		fmt.Fprintf(stdout, "  %-32s -> %-18s (%s)\n", r.Pattern, r.Function, kind)
 	}
 	fmt.Fprintf(stdout, "SPASS as Lambda functions on http://%s (one process per concurrent request)\n", ln.Addr())
-	s := cfg.Server
-	return web.ServeWith(ctx, ln, e, web.Limits{Idle: s.IdleTimeout.Duration, Body: s.BodyTimeout.Duration,
-		MaxConns: s.MaxConns, MaxConnsPerClient: s.MaxConnsPerClient})
+	return web.ServeWith(ctx, ln, e, limits)
 }

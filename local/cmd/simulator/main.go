@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"spass/shared/config"
 	"strings"
 	"syscall"
 	"time"
@@ -92,6 +93,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (s
 	var opts simulator.Options
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(output)
+	config.Usage(fs, "simulator: the OpenAI-compatible backend simulator (docs/simulator.md). Each flag defaults to its variable.",
+		[]config.Variable{{Name: "SIM_ADDR", Meaning: "-addr"}, {Name: "SIM_MODELS", Meaning: "-models"},
+			{Name: "SIM_TOKEN_DELAY", Meaning: "-token-delay"}, {Name: "SIM_FAULT", Meaning: "-fault"}, {Name: "SIM_API_KEY", Meaning: "-api-key"}})
 
 	addr := fs.String("addr", envOr(getenv, "SIM_ADDR", "127.0.0.1:9090"), "listen address")
 	models := fs.String("models", getenv("SIM_MODELS"), "comma-separated model ids (default "+strings.Join(simulator.DefaultModels(), ",")+")")

@@ -2,7 +2,7 @@
 // the rendering of one opened from it. The gateway keeps the history, so a turn in
 // this mode sends only the new message (or tool results), the model and the provider.
 import { listConversations } from './pg-api.js';
-import { el, userMessage, assistantMessage, toolResultMessage } from './pg-ui.js';
+import { el, userMessage, assistantMessage, toolCallCard, toolResultMessage } from './pg-ui.js';
 
 // ConversationList renders GET /c1/conversations, newest first, a page at a time.
 // Each entry is a button with data-conv (its id) and aria-current on the open one.
@@ -51,6 +51,7 @@ export class ConversationList {
 // the gateway never sends them to a model again.
 export function renderHistory(messages, show) {
   const names = {}; // tool_call_id -> function name, for the tool results
+  const answered = new Set(messages.filter((m) => m.message.role === 'tool').map((m) => m.message.tool_call_id));
   const kept = [];
   for (const m of messages) {
     const msg = m.message;
@@ -76,6 +77,10 @@ export function renderHistory(messages, show) {
       kept.push(msg);
     }
     show(node);
+    // Every answered call has its card; the page adds the open ones, answerable.
+    for (const c of msg.role === 'assistant' ? msg.tool_calls ?? [] : []) {
+      if (answered.has(c.id)) show(toolCallCard(c));
+    }
   }
   const last = kept.at(-1);
   return { messages: kept, openCalls: last?.role === 'assistant' ? last.tool_calls ?? [] : [] };

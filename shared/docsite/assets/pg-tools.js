@@ -23,6 +23,28 @@ export function parseTool(name, description, params) {
   return { type: 'function', function: fn };
 }
 
+// CHOICES are tool_choice's fixed values; a defined function adds "fn:<name>".
+const CHOICES = ['auto', 'required', 'none'];
+
+// toolChoice turns the select's value into the request's tool_choice, or undefined
+// for auto (the API's default, left out of the request).
+export function toolChoice(value) {
+  if (!value || value === 'auto') return undefined;
+  if (value.startsWith('fn:')) return { type: 'function', function: { name: value.slice(3) } };
+  return value;
+}
+
+// renderChoices fills the tool_choice select: the fixed values and one "call <name>"
+// per tool, keeping the selection while it still exists.
+export function renderChoices(select, tools) {
+  const keep = select.value;
+  const fns = tools.map((t) => t.function.name);
+  select.replaceChildren(...[...select.options].filter((o) => CHOICES.includes(o.value)),
+    ...fns.map((n) => el('option', { value: 'fn:' + n }, 'call ' + n + ': it must call this one')));
+  select.value = [...select.options].some((o) => o.value === keep) ? keep : 'auto';
+  select.disabled = tools.length === 0;
+}
+
 // ToolBuilder keeps the defined tools and renders their list.
 export class ToolBuilder {
   constructor(list, onChange) {

@@ -85,20 +85,25 @@ export function assistantMessage() {
   };
 }
 
-// toolCallCard shows the model's tool call and a field for its result; onAnswer
-// receives the result text.
+// toolCallCard shows one tool call of the model, its id and arguments, and a field
+// for its result; onAnswer receives the result text. Without onAnswer the call was
+// answered already (a kept conversation): the card only shows it. data-state is
+// open or answered.
 export function toolCallCard(call, onAnswer) {
   let args = call.function.arguments;
   try { args = JSON.stringify(JSON.parse(args), null, 2); } catch { /* show as sent */ }
+  const card = el('div', { class: 'msg tool-call', 'data-tool': call.function.name, 'data-call-id': call.id, 'data-state': onAnswer ? 'open' : 'answered' },
+    el('div', { class: 'role' }, 'tool call · ' + call.id),
+    el('div', { class: 'text' }, el('code', {}, call.function.name), ' with arguments'),
+    el('pre', { class: 'json tool-args' }, args));
+  if (!onAnswer) return card;
   const result = el('textarea', { class: 'tool-result', rows: '2', placeholder: 'The function\'s result, e.g. {"temp_c": 21}' });
   const send = el('button', { type: 'button', class: 'primary tool-send' }, 'Send result');
-  const card = el('div', { class: 'msg tool-call', 'data-tool': call.function.name },
-    el('div', { class: 'role' }, 'tool call'),
-    el('div', { class: 'text' }, el('code', {}, call.function.name), ' with arguments'),
-    el('pre', { class: 'json tool-args' }, args), result, send);
+  card.append(result, send);
   send.addEventListener('click', () => {
     send.disabled = true;
     result.readOnly = true;
+    card.dataset.state = 'answered';
     onAnswer(result.value || '(no result)');
   });
   return card;

@@ -5,7 +5,7 @@
 // No build step: the browser loads these ES modules from /assets as they are.
 import { credentials, modelInfo, chat, converse, getConversation } from './pg-api.js';
 import { el, modelCard, userMessage, assistantMessage, toolCallCard, toolResultMessage, servedLine } from './pg-ui.js';
-import { parseTool, ToolBuilder } from './pg-tools.js';
+import { parseTool, ToolBuilder, toolChoice, renderChoices } from './pg-tools.js';
 import { ConversationList, renderHistory } from './pg-conv.js';
 import { AgentMode } from './pg-agent.js';
 
@@ -16,7 +16,7 @@ const MAX_IMAGE = 20 << 20; // base64 grows it by a third; the gateway takes 32 
 // is the open conversation's id (null: the next turn starts one) and toolResults the
 // answers to the last reply's tool calls, sent together as the next turn.
 const state = { models: [], model: null, messages: [], image: null, busy: false, mode: 'chat', conv: null, toolResults: [] };
-const tools = new ToolBuilder($('pg-tool-list'), () => {});
+const tools = new ToolBuilder($('pg-tool-list'), (list) => renderChoices($('pg-tool-choice'), list));
 const conversations = new ConversationList($('pg-conv-list'), $('pg-conv-more'), (id) => openConversation(id));
 const agents = new AgentMode({ select: $('pg-agent'), info: $('pg-agent-info'), list: $('pg-session-list') }, {
   cred: () => cred(),
@@ -131,7 +131,11 @@ async function turn(fresh) {
     ? { model: state.model.id, provider: $('pg-provider').value, stream, ...fresh }
     : { model: state.model.id, messages: state.messages, stream };
   if (conv && state.conv) body.conversation_id = state.conv;
-  if (tools.tools.length) body.tools = tools.tools;
+  if (tools.tools.length) {
+    body.tools = tools.tools;
+    const choice = toolChoice($('pg-tool-choice').value);
+    if (choice) body.tool_choice = choice;
+  }
   if (json) body.response_format = { type: 'json_object' };
   const bubble = assistantMessage();
   show(bubble.node);
