@@ -1,0 +1,116 @@
+package chat
+
+import (
+	"bytes"
+
+	"github.com/tidwall/gjson"
+)
+
+var callsKey = []byte(`"tool_calls"`)
+
+// eventInfo is what vet learned about one upstream event.
+type eventInfo struct {
+	// invalid: the event is not one JSON value; it must not reach the client,
+	// whose SDK would throw on it.
+	invalid bool
+	// usage, err and calls say the event may hold those keys (the handlers
+	// confirm); all false for a plain event.
+	usage, err, calls bool
+	// plain: the event is a content delta shaped like the stream's template, so
+	// it holds none of the keys the relay acts on and needs no more checks.
+	plain bool
+	// content is the raw JSON string of choices.0.delta.content when known.
+	content []byte
+}
+
+// vet checks a stream's events before they are relayed: each must be valid JSON,
+// and the relay must learn which keys it acts on (usage, error, tool_calls). Most
+// events of a stream are content deltas that differ only in their content string,
+// so vet learns one as a template (the bytes before and after the content) and
+// checks a matching event by comparing those bytes and scanning its content
+// string: valid JSON by construction, with the template's keys. Other events —
+// the role and finish chunks, tool calls, usage — are validated in full.
+type vet struct {
+	prefix, suffix []byte
+	learned        int
+	// slugged: the template names the model by the gateway's slug already, so a
+	// matching event needs no rewrite either.
+	slugged bool
+	slug    string
+	// tools: the request offered tools, so tool_calls keys are looked for.
+	tools bool
+}
+
+// maxLearn bounds how often one stream's template is relearned: a backend whose
+// content deltas differ elsewhere too (OpenAI's obfuscation padding) is then
+// validated in full, at the cost of the relay before templates.
+const maxLearn = 8
+
+// check returns what the relay needs to know about d.
+func (v *vet) check(d []byte) eventInfo {
+	if n, m := len(v.prefix), len(v.suffix); n > 0 && len(d) >= n+m+2 && bytes.HasPrefix(d, v.prefix) && bytes.HasSuffix(d, v.suffix) {
+		if s := d[n : len(d)-m]; jsonString(s) {
+			return eventInfo{plain: true, content: s}
+		}
+	}
+	if !gjson.ValidBytes(d) {
+		return eventInfo{invalid: true}
+	}
+	in := eventInfo{usage: bytes.Contains(d, usageKey), err: bytes.Contains(d, errorKey)}
+	in.calls = v.tools && bytes.Contains(d, callsKey)
+	if in.usage || in.err || in.calls {
+		return in
+	}
+	f := gjson.GetManyBytes(d, "choices.0.delta.content", "choices.0.finish_reason")
+	if c := f[0]; c.Type == gjson.String && c.Index > 0 && c.Index+len(c.Raw) <= len(d) && d[c.Index] == '"' {
+		in.content = d[c.Index : c.Index+len(c.Raw)]
+		if f[1].Type != gjson.String && v.learned < maxLearn {
+			v.learned++
+			v.prefix = append(v.prefix[:0], d[:c.Index]...)
+			v.suffix = append(v.suffix[:0], d[c.Index+len(c.Raw):]...)
+			out := slugged(d, v.slug)
+			v.slugged = len(out) == len(d) && &out[0] == &d[0]
+		}
+	}
+	return in
+}
+
+// jsonString reports whether s is exactly one JSON string: quoted, with valid
+// escapes and no raw control characters or unescaped quotes inside.
+func jsonString(s []byte) bool {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return false
+	}
+	for i, n := 1, len(s)-1; i < n; i++ {
+		switch c := s[i]; {
+		case c == '"' || c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= n {
+				return false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+5 >= n || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+					return false
+				}
+				i += 5
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// unquote returns the text of a raw JSON string (see jsonString).
+func unquote(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	return gjson.ParseBytes(raw).Str
+}
