@@ -2,8 +2,12 @@ package chat
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/tidwall/gjson"
+
+	"spass/shared/backend"
+	"spass/shared/router"
 )
 
 var callsKey = []byte(`"tool_calls"`)
@@ -37,8 +41,43 @@ type vet struct {
 	// matching event needs no rewrite either.
 	slugged bool
 	slug    string
-	// tools: the request offered tools, so tool_calls keys are looked for.
+	// tools: the request offered tools, so tool_calls keys are looked for and
+	// fx normalises them; fx is nil otherwise.
 	tools bool
+	fx    *callFix
+}
+
+// newVet returns the checks of one stream from t; names lists the tools the
+// request offered, nil when it offered none.
+func (c *call) newVet(t router.Target, names func() []string) *vet {
+	v := &vet{slug: c.res.Model}
+	if names != nil {
+		v.tools, v.fx = true, newCallFix(formatOf(t), names)
+	}
+	return v
+}
+
+// formatOf is the text form of tool calls the target's backend writes.
+func formatOf(t router.Target) backend.ToolCallFormat {
+	if t.Backend == nil || t.Backend.ToolCalls == "" {
+		return backend.ToolCallsNone
+	}
+	return t.Backend.ToolCalls
+}
+
+// offered returns the names of the tools the request offered, read when first
+// needed; nil when it offered none (or is not a chat request).
+func (c *call) offered() func() []string {
+	if c.req == nil || !slices.Contains(c.req.Needs, backend.Tools) {
+		return nil
+	}
+	var names []string
+	return func() []string {
+		if names == nil {
+			names = toolNames(gjson.GetBytes(c.req.Raw, "tools"))
+		}
+		return names
+	}
 }
 
 // maxLearn bounds how often one stream's template is relearned: a backend whose
