@@ -32,7 +32,7 @@ func fixAnswer(out []byte, format backend.ToolCallFormat, names func() []string)
 		content := msg.Get("content")
 		var newContent *string
 		if text && content.Type == gjson.String {
-			if r := newTextCalls(format, names()).feed(content.Str, true); !r.verbatim {
+			if r := newTextCalls(format, names).feed(content.Str, true); !r.verbatim {
 				var rest strings.Builder
 				n := 0
 				for _, it := range r.items {

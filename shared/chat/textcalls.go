@@ -53,7 +53,7 @@ const (
 // object) is held until it is decided, everything else passes at once.
 type textCalls struct {
 	format backend.ToolCallFormat
-	names  []string // offered tools: a llama-json object must name one
+	names  func() []string // offered tools: a llama-json object must name one
 	state  textState
 	buf    string // the pending text
 	// dirty: part of what was held went out converted, so the pending text can
@@ -61,7 +61,7 @@ type textCalls struct {
 	dirty bool
 }
 
-func newTextCalls(f backend.ToolCallFormat, names []string) *textCalls {
+func newTextCalls(f backend.ToolCallFormat, names func() []string) *textCalls {
 	return &textCalls{format: f, names: names}
 }
 
@@ -245,7 +245,7 @@ func (m *textCalls) take(t string, final bool) (calls []*textCall, rest string, 
 		if !closed {
 			return nil, "", false, !final
 		}
-		c, ok := parseCall(t[:end], m.names)
+		c, ok := parseCall(t[:end], m.names())
 		return []*textCall{c}, t[end:], ok, false
 	}
 }

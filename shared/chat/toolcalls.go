@@ -29,6 +29,7 @@ type callFix struct {
 	names   func() []string // the offered tools' names, read when first needed
 	choices []*choiceFix    // by choice index
 	seen    bool            // a tool call was seen: finish reasons are checked
+	marker  []byte          // the format's opening marker (hermes, mistral)
 }
 
 // choiceFix is the state of one choice of the answer.
@@ -45,7 +46,9 @@ type choiceFix struct {
 type fixCall struct{ id, name string }
 
 func newCallFix(format backend.ToolCallFormat, names func() []string) *callFix {
-	return &callFix{format: format, names: names}
+	f := &callFix{format: format, names: names}
+	f.marker = []byte((&textCalls{format: format}).marker())
+	return f
 }
 
 // state returns the choice's state, made on first use.
@@ -60,7 +63,7 @@ func (f *callFix) state(i int64) *choiceFix {
 	if cf == nil {
 		cf = &choiceFix{byUp: map[int64]int{}, last: -1}
 		if f.format != backend.ToolCallsNone && f.format != "" {
-			cf.text = newTextCalls(f.format, f.names())
+			cf.text = newTextCalls(f.format, f.names)
 		}
 		f.choices[i] = cf
 	}
@@ -87,10 +90,22 @@ func (f *callFix) wants(in eventInfo) bool {
 	case m.state != textPlain || m.buf != "":
 		return true
 	}
-	raw := in.content[:len(in.content)-1]
-	mk := []byte(m.marker())
-	return bytes.Contains(raw, mk) || bytes.Contains(raw, []byte(`\u003c`)) || partialSuffix(string(raw), string(mk))
+	raw, mk := in.content[:len(in.content)-1], f.marker
+	if len(mk) == 0 {
+		return false
+	}
+	if bytes.Contains(raw, mk) || bytes.Contains(raw, escapedLT) {
+		return true
+	}
+	for k := min(len(mk)-1, len(raw)); k > 0; k-- { // a marker may be cut between deltas
+		if bytes.HasSuffix(raw, mk[:k]) {
+			return true
+		}
+	}
+	return false
 }
+
+var escapedLT = []byte(`\u003c`) // "<" as Go and some servers encode it
 
 // fix returns the events to send for one upstream event: itself, changed ones,
 // more than one, or none while text is held.

@@ -23,7 +23,8 @@ type eventInfo struct {
 	// plain: the event is a content delta shaped like the stream's template, so
 	// it holds none of the keys the relay acts on and needs no more checks.
 	plain bool
-	// content is the raw JSON string of choices.0.delta.content when known.
+	// content is the raw JSON string of choices.0.delta.content of a plain
+	// event.
 	content []byte
 }
 
@@ -35,7 +36,8 @@ type eventInfo struct {
 // string: valid JSON by construction, with the template's keys. Other events —
 // the role and finish chunks, tool calls, usage — are validated in full.
 type vet struct {
-	prefix, suffix []byte
+	prefix, suffix []byte // the template, both in tpl
+	tpl            []byte
 	learned        int
 	// slugged: the template names the model by the gateway's slug already, so a
 	// matching event needs no rewrite either.
@@ -100,18 +102,33 @@ func (v *vet) check(d []byte) eventInfo {
 	if in.usage || in.err || in.calls {
 		return in
 	}
-	f := gjson.GetManyBytes(d, "choices.0.delta.content", "choices.0.finish_reason")
-	if c := f[0]; c.Type == gjson.String && c.Index > 0 && c.Index+len(c.Raw) <= len(d) && d[c.Index] == '"' {
-		in.content = d[c.Index : c.Index+len(c.Raw)]
-		if f[1].Type != gjson.String && v.learned < maxLearn {
-			v.learned++
-			v.prefix = append(v.prefix[:0], d[:c.Index]...)
-			v.suffix = append(v.suffix[:0], d[c.Index+len(c.Raw):]...)
-			out := slugged(d, v.slug)
-			v.slugged = len(out) == len(d) && &out[0] == &d[0]
-		}
+	if v.learned < maxLearn && bytes.Contains(d, contentKey) {
+		v.learn(d)
 	}
 	return in
+}
+
+var (
+	contentKey = []byte(`"content":`)
+	finishKey  = []byte(`"finish_reason":`)
+)
+
+// learn makes d, a valid event without the keys the relay acts on, the template
+// when it is a content delta with text.
+func (v *vet) learn(d []byte) {
+	c := gjson.GetBytes(d, "choices.0.delta.content")
+	start, end := c.Index, c.Index+len(c.Raw)
+	if c.Type != gjson.String || c.Str == "" || start <= 0 || end > len(d) || d[start] != '"' {
+		return
+	}
+	if f := bytes.Index(d[end:], finishKey); f >= 0 && bytes.HasPrefix(bytes.TrimLeft(d[end+f+len(finishKey):], " "), []byte{'"'}) {
+		return // a finish chunk with text: not the shape of the stream's deltas
+	}
+	v.learned++
+	v.tpl = append(v.tpl[:0], d...)
+	v.prefix, v.suffix = v.tpl[:start], v.tpl[end:]
+	out := slugged(d, v.slug)
+	v.slugged = len(out) == len(d) && &out[0] == &d[0]
 }
 
 // jsonString reports whether s is exactly one JSON string: quoted, with valid
