@@ -86,20 +86,24 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 			}
 			var err error
 			switch {
-			case v.fx != nil && v.fx.wants(in):
+			case v.fx != nil && v.fx.wants(in): // tool calls: normalised, perhaps held
 				for _, e := range v.fx.fix(data) {
-					err = out.write(e)
+					if err = out.write(e); err != nil {
+						break
+					}
 					c.chunks++
 					last = e
 				}
 			case in.plain && v.slugged: // a content delta like the template: no check left
-				err = out.put(data)
-				c.chunks++
-				last = data
+				if err = out.put(data); err == nil {
+					c.chunks++
+					last = data
+				}
 			default:
-				err = out.write(data)
-				c.chunks++
-				last = data
+				if err = out.write(data); err == nil {
+					c.chunks++
+					last = data
+				}
 			}
 			if err != nil {
 				c.res.Interrupted = true
