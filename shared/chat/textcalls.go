@@ -38,6 +38,9 @@ type fed struct {
 	items    []textItem
 }
 
+// maxPendingText bounds the text held while a call is undecided.
+const maxPendingText = 1 << 20
+
 type textState uint8
 
 const (
@@ -111,6 +114,9 @@ func (m *textCalls) feed(s string, final bool) fed {
 		return fed{verbatim: true}
 	}
 	m.buf += s
+	if len(m.buf) > maxPendingText {
+		m.state = textOff // a call this long is text that looked like one: let it go
+	}
 	var items []textItem
 	for {
 		switch m.state {

@@ -306,3 +306,14 @@ func TestFlushWithoutFinish(t *testing.T) {
 		t.Fatalf("held text not released at the end: %q", out)
 	}
 }
+
+func TestHeldTextIsBounded(t *testing.T) {
+	events := [][]byte{text("<tool_call>{\"name\":\"get_time\",\"arguments\":\"")}
+	for range 20 {
+		events = append(events, text(strings.Repeat("x", 64<<10)))
+	}
+	out, at := relayed(backend.ToolCallsHermes, events...)
+	if at[len(at)-1] < 0 || len(out) != len(events) {
+		t.Fatalf("%d events out of %d; last one held: %v", len(out), len(events), at[len(at)-1] < 0)
+	}
+}
