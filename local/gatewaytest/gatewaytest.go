@@ -55,6 +55,8 @@ type Setup struct {
 	YAML string
 	// SimOptions tunes every simulator.
 	SimOptions simulator.Options
+	// SimStyles sets the tool style of the simulators it names (see Styles).
+	SimStyles map[string]simulator.ToolStyle
 	// AcmeDefaults is the gateway.yaml level of tenant acme's settings, as a YAML
 	// flow map such as "{billing.markup_percent: 10}".
 	AcmeDefaults string
@@ -94,7 +96,11 @@ func Start(t testing.TB, s Setup) *Env {
 	e := &Env{Sims: map[string]*simulator.Server{}, SimURLs: map[string]string{}}
 	yaml := s.YAML
 	for _, name := range s.Sims {
-		sim := simulator.New(s.SimOptions)
+		o := s.SimOptions
+		if st, ok := s.SimStyles[name]; ok {
+			o.ToolStyle = st
+		}
+		sim := simulator.New(o)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
 		e.Sims[name], e.SimURLs[name] = sim, srv.URL

@@ -9,7 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"spass/local/gatewaytest"
+	"spass/local/simulator"
 )
+
+// styleModels lists the models of every tool style, comma-separated.
+func styleModels() string {
+	var ms []string
+	for _, st := range simulator.ToolStyles() {
+		ms = append(ms, gatewaytest.StyleModel(st))
+	}
+	return strings.Join(ms, ",")
+}
 
 // nodeDir holds the Node SDK driver and its locked dependencies.
 const nodeDir = "node"
@@ -44,6 +56,8 @@ func TestNodeSDK(t *testing.T) {
 		"SPASS_TOKEN="+sdkToken,
 		"SPASS_MODEL_429="+model429,
 		"SPASS_MODEL_5XX="+model5xx,
+		"SPASS_MODEL_HALF="+modelHalf,
+		"SPASS_STYLE_MODELS="+styleModels(),
 		"NO_COLOR=1",
 	)
 	start := time.Now()

@@ -11,38 +11,48 @@ import (
 )
 
 // setupYAML serves the simulator models through the healthy backend "sim",
-// plus two models whose only backend is broken on purpose: "flaky" answers
-// every request with 429 and "broken" with 500.
-const setupYAML = `
+// plus three models whose only backend is broken on purpose: "flaky" answers
+// every request with 429, "broken" with 500, and "half-written" streams an
+// event that is half a chunk; and one model per tool style of local backends
+// (gatewaytest.ToolStyles).
+func setupYAML(st gatewaytest.Styles) string {
+	return `
 backends:
   - {name: sim, kind: simulator, base_url: "{{sim}}"}
   - {name: limited, kind: simulator, base_url: "{{limited}}"}
   - {name: down, kind: simulator, base_url: "{{down}}"}
-models:
+  - {name: half, kind: simulator, base_url: "{{half}}"}
+` + st.Backends + `models:
   - {id: sim-chat, context_window: 32768, chain: [{backend: sim}]}
   - {id: sim-vision, vision: true, chain: [{backend: sim}]}
   - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
   - {id: flaky, chain: [{backend: limited, model: sim-chat}]}
   - {id: broken, chain: [{backend: down, model: sim-chat}]}
-`
+  - {id: half-written, chain: [{backend: half, model: sim-chat}]}
+` + st.Models
+}
 
 // The models of setupYAML whose chains fail, and the bearer token the SDKs use
 // (an ordinary tenant user, as a real SDK caller would be).
 const (
-	model429 = "flaky"
-	model5xx = "broken"
-	sdkToken = gatewaytest.UserToken
+	model429  = "flaky"
+	model5xx  = "broken"
+	modelHalf = "half-written"
+	sdkToken  = gatewaytest.UserToken
 )
 
 // startGateway runs the gateway of setupYAML with the faulty simulators in
 // their fault modes.
 func startGateway(t *testing.T) *gatewaytest.Env {
 	t.Helper()
+	st := gatewaytest.ToolStyles()
 	env := gatewaytest.Start(t, gatewaytest.Setup{
-		Sims: []string{"sim", "limited", "down"},
-		YAML: setupYAML,
+		Sims:      append([]string{"sim", "limited", "down", "half"}, st.Sims...),
+		SimStyles: st.SimStyles,
+		YAML:      setupYAML(st),
 	})
 	env.Sims["limited"].SetFault(simulator.Fault429)
 	env.Sims["down"].SetFault(simulator.Fault500)
+	env.Sims["half"].SetFault(simulator.FaultHalfEvent)
 	return env
 }

@@ -110,7 +110,8 @@ func (s *Server) handleChat(x *exchange) {
 		return
 	}
 
-	c := answer(req)
+	st := s.ToolStyle()
+	c := styled(answer(req), st)
 	id := fmt.Sprintf("chatcmpl-sim%08d", x.seq)
 	created := time.Now().Unix()
 	if req.Stream {
@@ -121,7 +122,7 @@ func (s *Server) handleChat(x *exchange) {
 			Created:           created,
 			Model:             req.Model,
 			SystemFingerprint: systemFingerprint,
-		}, c, includeUsage)
+		}, c, includeUsage, st)
 		return
 	}
 
@@ -132,7 +133,7 @@ func (s *Server) handleChat(x *exchange) {
 	if len(c.toolCalls) == 0 {
 		msg.Content = new(c.content())
 	}
-	x.respond(chatCompletion{
+	x.respond(restyled(chatCompletion{
 		ID:                id,
 		Object:            "chat.completion",
 		Created:           created,
@@ -140,7 +141,7 @@ func (s *Server) handleChat(x *exchange) {
 		SystemFingerprint: systemFingerprint,
 		Choices:           []chatChoice{{Message: msg, FinishReason: c.finishReason}},
 		Usage:             c.usage,
-	})
+	}, st))
 }
 
 // answer decides the deterministic reply to req:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +22,7 @@ type exchange struct {
 	seq  int64  // 1-based arrival order, used to make response ids unique
 	body []byte // the raw request body
 	cut  bool   // FaultCut was active when the request arrived
+	half bool   // FaultHalfEvent was
 
 	s         *Server
 	cancelled bool // already counted in Server.cancelled
@@ -54,7 +56,7 @@ func (s *Server) inference(h func(*exchange)) http.Handler {
 			writeError(w, errUnauthorized())
 			return
 		}
-		x.cut = fault == FaultCut
+		x.cut, x.half = fault == FaultCut, fault == FaultHalfEvent
 		h(x)
 	})
 }
@@ -94,6 +96,10 @@ func (x *exchange) respond(v any) {
 		x.w.WriteHeader(http.StatusOK)
 		_, _ = x.w.Write(body[:len(body)/2])
 		abortResponse(x.w)
+	}
+	if x.half {
+		body = body[:len(body)/2]
+		x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	if _, err := x.w.Write(body); err != nil {
 		x.recordCancel()

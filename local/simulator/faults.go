@@ -30,6 +30,11 @@ const (
 	// without [DONE] or the chunked-encoding terminator, other responses
 	// after half of their JSON body.
 	FaultCut Fault = "cut"
+	// FaultHalfEvent answers normally but for one broken event: streams send,
+	// after a few content chunks, the first half of a chunk as a whole event
+	// (then go on); other responses are the first half of their JSON, complete
+	// as HTTP. A backend bug, or a proxy that splits events, looks like this.
+	FaultHalfEvent Fault = "half-event"
 )
 
 // cutAfterTokens is how many token-carrying chunks a FaultCut stream sends
@@ -37,16 +42,16 @@ const (
 const cutAfterTokens = 3
 
 // ParseFault converts the textual name of a fault ("", "none", "down",
-// "500", "429", "hang" or "cut") into a Fault, rejecting anything else so
+// "500", "429", "hang", "cut" or "half-event") into a Fault, rejecting anything else so
 // that a typo in a script or flag does not silently mean "no fault".
 func ParseFault(s string) (Fault, error) {
 	switch f := Fault(s); f {
-	case FaultNone, FaultDown, Fault500, Fault429, FaultHang, FaultCut:
+	case FaultNone, FaultDown, Fault500, Fault429, FaultHang, FaultCut, FaultHalfEvent:
 		return f, nil
 	case "none":
 		return FaultNone, nil
 	}
-	return FaultNone, fmt.Errorf("simulator: unknown fault %q (want none, down, 500, 429, hang or cut)", s)
+	return FaultNone, fmt.Errorf("simulator: unknown fault %q (want none, down, 500, 429, hang, cut or half-event)", s)
 }
 
 // injectFault applies f to an inference request before any work is done and

@@ -48,6 +48,8 @@ type Options struct {
 	// Ollama describes served models on Ollama's /api/show, by model id; a
 	// model without an entry is described by its name (see OllamaModel).
 	Ollama map[string]OllamaModel
+	// ToolStyle is how tool calls are written, initially; see SetToolStyle.
+	ToolStyle ToolStyle
 }
 
 // Server is the simulator. It implements http.Handler and is safe for
@@ -65,6 +67,7 @@ type Server struct {
 
 	mu    sync.Mutex // guards the fields below
 	fault Fault
+	style ToolStyle
 	last  []byte
 }
 
@@ -75,6 +78,7 @@ func New(o Options) *Server {
 		served:  make(map[string]bool),
 		started: time.Now(),
 		fault:   o.Fault,
+		style:   o.ToolStyle,
 		images:  newImageStore(maxStoredImages),
 	}
 	for _, m := range o.Models {

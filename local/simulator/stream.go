@@ -35,6 +35,9 @@ type toolCallChunk struct {
 	ID       string            `json:"id,omitempty"`
 	Type     string            `json:"type,omitempty"`
 	Function functionCallChunk `json:"function"`
+	// style, when set, is how MarshalJSON writes the index and the arguments
+	// (see ToolStyle); decoding always reads OpenAI's shape.
+	style ToolStyle
 }
 
 type functionCallChunk struct {
@@ -50,7 +53,7 @@ const maxArgumentFragments = 4
 // a role chunk, one chunk per token (or per tool-call fragment), a chunk
 // with the finish reason, optionally a usage chunk, then [DONE]. header
 // supplies the fields every chunk repeats.
-func (s *Server) streamChat(x *exchange, header chatChunk, c completion, includeUsage bool) {
+func (s *Server) streamChat(x *exchange, header chatChunk, c completion, includeUsage bool, st ToolStyle) {
 	x.w.Header().Set("Content-Type", "text/event-stream")
 	x.w.Header().Set("Cache-Control", "no-cache")
 	x.w.WriteHeader(http.StatusOK)
@@ -64,26 +67,18 @@ func (s *Server) streamChat(x *exchange, header chatChunk, c completion, include
 			return
 		}
 	}
-	for i, call := range c.toolCalls {
-		opening := toolCallChunk{
-			Index:    i,
-			ID:       call.ID,
-			Type:     call.Type,
-			Function: functionCallChunk{Name: call.Function.Name},
-		}
-		if !sw.token(chunkDelta{ToolCalls: []toolCallChunk{opening}}) {
-			return
-		}
-		for _, frag := range splitFragments(call.Function.Arguments, maxArgumentFragments) {
-			more := toolCallChunk{Index: i, Function: functionCallChunk{Arguments: frag}}
-			if !sw.token(chunkDelta{ToolCalls: []toolCallChunk{more}}) {
-				return
-			}
-		}
+	if !sw.streamCalls(c.toolCalls, st) {
+		return
 	}
 
 	if x.cut {
 		abortResponse(x.w) // short replies reach here before cutAfterTokens
+	}
+	if x.half && !sw.halfSent { // short replies reach here before cutAfterTokens
+		sw.halfSent = true
+		if !sw.halfEvent() {
+			return
+		}
 	}
 	if !sw.chunk(chunkDelta{}, new(c.finishReason)) {
 		return
@@ -108,6 +103,8 @@ type sseWriter struct {
 	header chatChunk
 	delay  time.Duration
 	tokens int // token-carrying chunks sent so far
+	// halfSent: FaultHalfEvent's broken event went out.
+	halfSent bool
 }
 
 // token sends a chunk of generated output after the per-token delay, or
@@ -116,6 +113,12 @@ type sseWriter struct {
 func (sw *sseWriter) token(d chunkDelta) bool {
 	if sw.x.cut && sw.tokens == cutAfterTokens {
 		abortResponse(sw.x.w)
+	}
+	if sw.x.half && sw.tokens == cutAfterTokens && !sw.halfSent {
+		sw.halfSent = true
+		if !sw.halfEvent() {
+			return false
+		}
 	}
 	if !sw.x.wait(sw.delay) {
 		return false
@@ -128,6 +131,18 @@ func (sw *sseWriter) chunk(d chunkDelta, finishReason *string) bool {
 	c := sw.header
 	c.Choices = []chunkChoice{{Delta: d, FinishReason: finishReason}}
 	return sw.event(c)
+}
+
+// halfEvent sends the first half of a content chunk as if it were a whole event,
+// as a backend bug or a proxy that splits events would.
+func (sw *sseWriter) halfEvent() bool {
+	c := sw.header
+	c.Choices = []chunkChoice{{Delta: chunkDelta{Content: new("half-written")}}}
+	data, err := json.Marshal(c)
+	if err != nil {
+		panic(err)
+	}
+	return sw.write(data[:len(data)/2])
 }
 
 func (sw *sseWriter) event(v any) bool {

@@ -67,6 +67,7 @@ const (
 	UpstreamError       Code = "upstream_error"
 	UpstreamBadRequest  Code = "upstream_bad_request"
 	StreamInterrupted   Code = "stream_interrupted"
+	StreamInvalidEvent  Code = "stream_invalid_event"
 	ToolRoundLimit      Code = "tool_round_limit"
 
 	// Gateway.
@@ -251,6 +252,9 @@ var catalog = map[Code]Entry{
 	StreamInterrupted: {Type: "api_error", Status: http.StatusBadGateway,
 		Message:     "The backend stopped in the middle of the stream.",
 		Remediation: "Retry the request; the partial answer is incomplete."},
+	StreamInvalidEvent: {Type: "api_error", Status: http.StatusBadGateway,
+		Message:     "The backend sent a stream event that is not valid JSON; the stream ends there.",
+		Remediation: "Retry the request; the partial answer is incomplete. If it persists, report the SPASS-Request-Id: the backend, or a proxy in front of it, is corrupting its stream."},
 	ClientClosed: {Type: "invalid_request_error", Status: 499,
 		Message:     "The client closed the connection before the answer was complete.",
 		Remediation: "Nothing to do; this code appears in logs and metrics only."},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ type Backend struct {
 	Kind    string
 	Tier    int // 0: position in the chain
 	Profile Profile
+	// ToolCalls is the text form of tool calls turned into structured calls: the
+	// backend's tool_call_format, else its kind's default.
+	ToolCalls ToolCallFormat
 
 	base   string // base URL + API prefix, no trailing slash
 	root   string // base URL, for the health path
@@ -40,7 +44,14 @@ func New(c config.Backend, client *http.Client) (*Backend, error) {
 	if !strings.HasSuffix(root, p.APIPrefix) {
 		base = root + p.APIPrefix
 	}
-	b := &Backend{Name: c.Name, Kind: c.Kind, Tier: c.Tier, Profile: p, base: base, root: strings.TrimSuffix(root, p.APIPrefix), client: client}
+	b := &Backend{Name: c.Name, Kind: c.Kind, Tier: c.Tier, Profile: p, ToolCalls: p.ToolCalls,
+		base: base, root: strings.TrimSuffix(root, p.APIPrefix), client: client}
+	if c.ToolCallFormat != "" {
+		b.ToolCalls = ToolCallFormat(c.ToolCallFormat)
+		if !slices.Contains(ToolCallFormats(), b.ToolCalls) {
+			return nil, fmt.Errorf("backend %s: unknown tool_call_format %q", c.Name, c.ToolCallFormat)
+		}
+	}
 	if c.APIKey != "" {
 		b.auth = p.AuthScheme + c.APIKey
 	}

@@ -34,6 +34,10 @@ type Profile struct {
 	// than OpenAI's model list does: Ollama's /api/show tells capabilities and
 	// the context window. Empty when the kind has no such route.
 	ShowPath string
+	// ToolCalls is the text form of tool calls the kind's models write when the
+	// server's own tool parser is off or fails (see ToolCallFormat); a backend's
+	// tool_call_format in gateway.yaml overrides it.
+	ToolCalls ToolCallFormat
 }
 
 func caps(cs ...Capability) map[Capability]bool {
@@ -46,13 +50,15 @@ func caps(cs ...Capability) map[Capability]bool {
 
 // profiles are the kinds' documented OpenAI-compatible surfaces. TGI has no
 // embeddings route on its Messages API; only OpenAI, LocalAI and the simulator
-// generate images.
+// generate images. vLLM, SGLang and llama.cpp pass a model's text through when
+// their tool parser is off or does not match the model: Hermes/Qwen text is the
+// commonest, so they default to it; the others parse calls themselves.
 var profiles = map[string]Profile{
-	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
+	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"ollama":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/api/version", ListPath: "/api/tags", ShowPath: "/api/show"},
-	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
+	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"tgi":          {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/health"},
-	"sglang":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health"},
+	"sglang":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"localai":      {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/readyz"},
 	"lmstudio":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/v1/models"},
 	"openai":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/v1/models", Cloud: true},
@@ -76,6 +82,9 @@ func ProfileOf(kind string) (Profile, bool) {
 	if p.ListPath == "" {
 		p.ListPath = p.APIPrefix + "/models"
 	}
+	if p.ToolCalls == "" {
+		p.ToolCalls = ToolCallsNone
+	}
 	return p, true
 }
 
@@ -86,4 +95,28 @@ func Kinds() []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// ToolCallFormat is a text form of tool calls: what a model writes in its content
+// when the server does not turn it into tool_calls. The gateway turns the text into
+// structured tool calls for requests that offer tools (see shared/chat).
+type ToolCallFormat string
+
+// The text forms the gateway reads.
+const (
+	// ToolCallsNone leaves content as it is.
+	ToolCallsNone ToolCallFormat = "none"
+	// ToolCallsHermes is Hermes and Qwen: <tool_call>{"name":…,"arguments":{…}}</tool_call>.
+	ToolCallsHermes ToolCallFormat = "hermes"
+	// ToolCallsMistral is Mistral: [TOOL_CALLS][{"name":…,"arguments":{…}}], or
+	// [TOOL_CALLS]name[ARGS]{…} of the newer tokenizers.
+	ToolCallsMistral ToolCallFormat = "mistral"
+	// ToolCallsLlamaJSON is Llama 3.x/4 JSON: the content is {"name":…,"parameters":{…}}
+	// (calls separated by ";", optionally after <|python_tag|>).
+	ToolCallsLlamaJSON ToolCallFormat = "llama-json"
+)
+
+// ToolCallFormats lists every format, in the order the docs give them.
+func ToolCallFormats() []ToolCallFormat {
+	return []ToolCallFormat{ToolCallsHermes, ToolCallsMistral, ToolCallsLlamaJSON, ToolCallsNone}
 }

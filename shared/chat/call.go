@@ -48,6 +48,9 @@ type call struct {
 	cacheKey string
 	cacheTTL time.Duration
 	free     bool // served from the cache: billed at zero cost
+	// req is the chat request (nil for embeddings): the tools it offered decide
+	// whether answers' tool calls are normalised.
+	req *Request
 }
 
 // entry is a ledger entry of this request with the given route and usage.
@@ -121,6 +124,9 @@ func (c *call) buffered(ctx context.Context, t router.Target, path string, body 
 		return err
 	}
 	out = c.withSlug(out)
+	if names := c.offered(); names != nil && path == "/chat/completions" {
+		out = fixAnswer(out, formatOf(t), names)
+	}
 	c.own = parseUsage(gjson.GetBytes(out, "usage"))
 	c.res.Usage = c.own
 	c.res.answer = out

@@ -125,6 +125,7 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 	}
 	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
+			c.req = req
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
 			}

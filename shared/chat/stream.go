@@ -40,7 +40,14 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 		}
 		return streamFailure(ctx, tm, err)
 	}
-	if gjson.GetBytes(first, "error").Exists() {
+	v := c.newVet(t, c.offered())
+	var in eventInfo
+	if !bytes.Equal(first, doneMarker) {
+		if in = v.check(first); in.invalid {
+			return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("the stream's first event is not valid JSON")}
+		}
+	}
+	if in.err && gjson.GetBytes(first, "error").Exists() {
 		return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("stream began with an error: " + errorText(first))}
 	}
 	tm.reset()
@@ -52,11 +59,20 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 	data := first
 	for {
 		if bytes.Equal(data, doneMarker) {
+			if v.fx != nil {
+				for _, e := range v.fx.flush() {
+					out.write(e)
+					c.chunks++
+				}
+			}
 			c.settle(out, http.StatusOK)
 			out.relay(data)
 			return nil
 		}
-		if bytes.Contains(data, usageKey) {
+		if in.invalid {
+			return c.endWithError(out, apierr.E(apierr.StreamInvalidEvent, "", nil))
+		}
+		if in.usage {
 			var drop bool
 			data, drop = c.usage(data, wantUsage)
 			if drop {
@@ -64,23 +80,45 @@ func (c *call) stream(ctx context.Context, t router.Target, body []byte, wantUsa
 			}
 		}
 		if data != nil {
-			if bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
+			if in.err && gjson.GetBytes(data, "error").Exists() {
 				return c.endWithError(out, apierr.E(apierr.StreamInterrupted,
 					"The backend reported an error mid-stream: "+errorText(data), nil))
 			}
-			if err := out.write(data); err != nil {
+			var err error
+			switch {
+			case v.fx != nil && v.fx.wants(in): // tool calls: normalised, perhaps held
+				for _, e := range v.fx.fix(data) {
+					if err = out.write(e); err != nil {
+						break
+					}
+					c.chunks++
+					last = e
+				}
+			case in.plain && v.slugged: // a content delta like the template: no check left
+				if err = out.put(data); err == nil {
+					c.chunks++
+					last = data
+				}
+			default:
+				if err = out.write(data); err == nil {
+					c.chunks++
+					last = data
+				}
+			}
+			if err != nil {
 				c.res.Interrupted = true
 				c.finish(apierr.Lookup(apierr.ClientClosed).Status)
 				return nil // the client left; ctx cancellation stops the backend
 			}
-			c.chunks++
-			last = data
 		}
 		data, err = rd.next()
 		if err != nil {
 			return c.afterEOF(ctx, tm, err, last, out)
 		}
 		tm.reset()
+		if !bytes.Equal(data, doneMarker) {
+			in = v.check(data)
+		}
 	}
 }
 
@@ -127,8 +165,10 @@ func (c *call) commit(t router.Target, sameID bool) *events {
 }
 
 // write buffers one event; see EventWriter for when it is sent.
-func (e *events) write(d []byte) error {
-	d = e.c.withSlug(d)
+func (e *events) write(d []byte) error { return e.put(e.c.withSlug(d)) }
+
+// put is write for an event that names the model by its slug already.
+func (e *events) put(d []byte) error {
 	if e.sameID {
 		if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
 			if e.id == "" {

@@ -39,6 +39,15 @@ type loop struct {
 	toolsArr []byte   // caller tools + stack tool definitions
 	extra    [][]byte // messages the loop appended: assistant turns and tool results
 	total    Usage    // usage of every round, reported to the client
+	offered  []string // names of the tools in toolsArr, read when first needed
+}
+
+// names returns the names of the tools the model is offered.
+func (l *loop) names() []string {
+	if l.offered == nil {
+		l.offered = toolNames(gjson.ParseBytes(l.toolsArr))
+	}
+	return l.offered
 }
 
 // stackTools picks the stack tools to inject: allowed by the tenant's allowlist and
@@ -120,7 +129,7 @@ func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stac
 		if err != nil {
 			return err
 		}
-		out = c.withSlug(out)
+		out = fixAnswer(c.withSlug(out), formatOf(served), l.names)
 		u := parseUsage(gjson.GetBytes(out, "usage"))
 		l.total = l.total.Plus(u)
 		c.res.Usage = l.total

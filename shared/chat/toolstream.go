@@ -99,6 +99,8 @@ func (c *call) toolStream(ctx context.Context, m *router.Model, l *loop, needs [
 
 // streamRound reads one streamed turn. Before the client stream is committed any
 // failure falls back to the next tier; after it, failures end the stream in-band.
+// Each event is vetted and its tool calls normalised (see vet and callFix) before
+// the turn reads it.
 func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l *loop, r *round, out **events) error {
 	*r = round{calls: map[int]*toolCall{}}
 	rd, tm, done, err := c.openStream(ctx, t, body)
@@ -106,7 +108,8 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 		return err
 	}
 	defer done()
-	answering := *out != nil
+	v := c.newVet(t, l.names)
+	rs := roundStream{c: c, t: t, r: r, out: out, rd: rd, answering: *out != nil}
 	for {
 		data, err := rd.next()
 		if err != nil {
@@ -124,56 +127,94 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 		}
 		tm.reset()
 		if string(data) == "[DONE]" {
+			for _, e := range v.fx.flush() {
+				if err := rs.event(e); err != nil || r.aborted {
+					return err
+				}
+			}
 			return nil
 		}
-		f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
-		if !f[5].Exists() && *out == nil {
-			// Commit on the first healthy event, as a plain stream does: tool-call
-			// deltas stay held below, so a stack-tool turn remains invisible and the
-			// next turn continues this same stream.
-			*out = c.commit(t, true)
-			answering = true
-		}
-		if *out != nil {
-			rd.out = (*out).w // flush before waiting on the backend
-		}
-		switch {
-		case f[5].Exists():
+		in := v.check(data)
+		if in.invalid {
 			if *out == nil {
-				return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
+				return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("a stream event is not valid JSON")}
 			}
 			r.aborted = true
-			return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
-		case f[1].IsObject() && len(f[0].Array()) == 0:
-			r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
-		case f[3].IsArray():
-			r.addCalls(f[3])
-			r.held = append(r.held, append([]byte(nil), data...))
-		case f[4].Type == gjson.String:
-			r.held = append(r.held, append([]byte(nil), data...))
-		case f[2].Str != "" && len(r.calls) == 0:
-			r.content.WriteString(f[2].Str)
-			if !answering { // the turn is an answer: commit and show what was held
-				if *out == nil {
-					*out = c.commit(t, true)
-				}
-				for _, e := range r.held {
-					(*out).write(e)
-				}
-				r.held, answering = nil, true
-			}
-			if err := (*out).write(data); err != nil {
-				return context.Canceled // the client left
-			}
-			c.chunks++
-		default:
-			if answering {
-				(*out).write(data)
-			} else {
-				r.held = append(r.held, append([]byte(nil), data...))
+			return c.endWithError(*out, apierr.E(apierr.StreamInvalidEvent, "", nil))
+		}
+		evs := [][]byte{data}
+		if v.fx.wants(in) {
+			evs = v.fx.fix(data)
+		}
+		for _, e := range evs {
+			if err := rs.event(e); err != nil || r.aborted {
+				return err
 			}
 		}
 	}
+}
+
+// roundStream is one streamed turn as streamRound reads it.
+type roundStream struct {
+	c         *call
+	t         router.Target
+	r         *round
+	out       **events
+	rd        *eventReader
+	answering bool // the turn is an answer: its text goes to the client live
+}
+
+// event reads one (vetted, normalised) event of the turn.
+func (s *roundStream) event(data []byte) error {
+	c, r, out := s.c, s.r, s.out
+	f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
+	if !f[5].Exists() && *out == nil {
+		// Commit on the first healthy event, as a plain stream does: tool-call
+		// deltas stay held below, so a stack-tool turn remains invisible and the
+		// next turn continues this same stream.
+		*out = c.commit(s.t, true)
+		s.answering = true
+	}
+	if *out != nil {
+		s.rd.out = (*out).w // flush before waiting on the backend
+	}
+	switch {
+	case f[5].Exists():
+		if *out == nil {
+			return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
+		}
+		r.aborted = true
+		return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
+	case f[1].IsObject() && len(f[0].Array()) == 0:
+		r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
+	case f[3].IsArray():
+		r.addCalls(f[3])
+		r.held = append(r.held, append([]byte(nil), data...))
+	case f[4].Type == gjson.String:
+		r.held = append(r.held, append([]byte(nil), data...))
+	case f[2].Str != "" && len(r.calls) == 0:
+		r.content.WriteString(f[2].Str)
+		if !s.answering { // the turn is an answer: commit and show what was held
+			if *out == nil {
+				*out = c.commit(s.t, true)
+			}
+			for _, e := range r.held {
+				(*out).write(e)
+			}
+			r.held, s.answering = nil, true
+		}
+		if err := (*out).write(data); err != nil {
+			return context.Canceled // the client left
+		}
+		c.chunks++
+	default:
+		if s.answering {
+			(*out).write(data)
+		} else {
+			r.held = append(r.held, append([]byte(nil), data...))
+		}
+	}
+	return nil
 }
 
 // addCalls assembles streamed tool-call fragments by index, tolerating names that

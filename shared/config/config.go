@@ -60,6 +60,10 @@ type Backend struct {
 	// Tier labels the backend's place in the hierarchy (1 = local GPU ... 4 = cloud).
 	// Zero means "its position in each model's chain".
 	Tier int `yaml:"tier"`
+	// ToolCallFormat is the text form of tool calls the gateway turns into
+	// structured calls (hermes, mistral, llama-json or none); empty means the
+	// kind's default (docs/tool-calls.md).
+	ToolCallFormat string `yaml:"tool_call_format"`
 	// ServeListed is set for the quick-start backend when MODEL_NAME is empty: the
 	// gateway serves every model the backend lists at startup.
 	ServeListed bool `yaml:"-"`

@@ -64,6 +64,7 @@ backends:
     kind: vllm
     base_url: http://127.0.0.1:8000/v1
     tier: 1
+    tool_call_format: llama-json
   - name: cloud
     kind: openrouter
     api_key_env: OR_KEY
@@ -87,6 +88,9 @@ routing:
 	c, err := config.Load(env(map[string]string{"SPASS_CONFIG": path, "OR_KEY": "sk-or"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Backends[0].ToolCallFormat != "llama-json" || c.Backends[1].ToolCallFormat != "" {
+		t.Fatalf("tool_call_format: %q, %q", c.Backends[0].ToolCallFormat, c.Backends[1].ToolCallFormat)
 	}
 	if c.Backends[1].BaseURL != "https://openrouter.ai/api" || c.Backends[1].APIKey != "sk-or" {
 		t.Fatalf("preset not applied: %+v", c.Backends[1])
@@ -146,6 +150,7 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		"bad digest":      {"tenants: {t: {tokens: [{sha256: abc, role: user}]}}\n", "tenants.t.tokens[0].sha256"},
 		"bad role":        {"tenants: {t: {tokens: [{sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, role: root}]}}\n", "tenants.t.tokens[0].role"},
 		"bad duration":    {"routing: {first_byte_timeout: soon}\n", "duration"},
+		"bad tool format": {"backends: [{name: a, kind: vllm, base_url: 'http://x', tool_call_format: pythonic}]\n", "backends[0].tool_call_format"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -83,7 +83,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		models := splitList(getenv("MODEL_NAME"))
 		// Without MODEL_NAME the gateway serves what the backend lists at startup.
 		b := Backend{Name: "env-" + kind, Kind: kind, BaseURL: getenv("BACKEND_BASE_URL"), APIKeyEnv: "BACKEND_API_KEY",
-			ServeListed: len(models) == 0}
+			ToolCallFormat: getenv("BACKEND_TOOL_CALL_FORMAT"), ServeListed: len(models) == 0}
 		c.Backends = append(c.Backends, b)
 		for _, m := range models {
 			c.Models = append(c.Models, QuickStartModel(m, b.Name))

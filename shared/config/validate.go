@@ -11,6 +11,10 @@ import (
 // their capability profiles, and a test keeps the two lists equal.
 var Kinds = []string{"vllm", "ollama", "llamacpp", "tgi", "sglang", "localai", "lmstudio", "openai", "openrouter", "ollama-cloud", "simulator"}
 
+// ToolCallFormats are the values of a backend's tool_call_format; the backend
+// package reads them, and a test keeps the two lists equal.
+var ToolCallFormats = []string{"hermes", "mistral", "llama-json", "none"}
+
 // presetURLs are the base URLs of the cloud presets, used when base_url is empty.
 var presetURLs = map[string]string{
 	"openrouter":   "https://openrouter.ai/api",
@@ -53,6 +57,9 @@ func (c *Config) validate() error {
 		}
 		if b.Tier < 0 || b.Tier > 4 {
 			return fmt.Errorf("%s.tier: must be 1..4", key)
+		}
+		if b.ToolCallFormat != "" && !slices.Contains(ToolCallFormats, b.ToolCallFormat) {
+			return fmt.Errorf("%s.tool_call_format: %q is not one of %v", key, b.ToolCallFormat, ToolCallFormats)
 		}
 	}
 	ids := map[string]bool{}

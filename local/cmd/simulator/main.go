@@ -8,7 +8,10 @@
 //	-addr         SIM_ADDR          listen address (default 127.0.0.1:9090)
 //	-models       SIM_MODELS        comma-separated model ids
 //	-token-delay  SIM_TOKEN_DELAY   simulated time per token, e.g. 20ms
-//	-fault        SIM_FAULT         initial fault: down, 500, 429, hang, cut
+//	-fault        SIM_FAULT         initial fault: down, 500, 429, hang, cut, half-event
+//	-tool-style   SIM_TOOL_STYLE    how tool calls are written: openai, no-index, null-index,
+//	                                parallel-no-index, object-args, missing-id, hermes,
+//	                                mistral, llama-json
 //	-api-key      SIM_API_KEY       require this bearer token on /v1 routes
 //
 // The fault can be changed while running with
@@ -100,7 +103,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (s
 	addr := fs.String("addr", envOr(getenv, "SIM_ADDR", "127.0.0.1:9090"), "listen address")
 	models := fs.String("models", getenv("SIM_MODELS"), "comma-separated model ids (default "+strings.Join(simulator.DefaultModels(), ",")+")")
 	delay := fs.String("token-delay", envOr(getenv, "SIM_TOKEN_DELAY", "0"), "simulated generation time per token, e.g. 20ms")
-	fault := fs.String("fault", getenv("SIM_FAULT"), "initial fault: none, down, 500, 429, hang or cut")
+	fault := fs.String("fault", getenv("SIM_FAULT"), "initial fault: none, down, 500, 429, hang, cut or half-event")
+	style := fs.String("tool-style", getenv("SIM_TOOL_STYLE"), "how tool calls are written (default openai; see simulator.ToolStyle)")
 	fs.StringVar(&opts.APIKey, "api-key", getenv("SIM_API_KEY"), "bearer token required on /v1 routes (default none)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return "", opts, err
@@ -111,6 +115,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (s
 		return "", opts, fmt.Errorf("invalid -token-delay %q: want a non-negative duration such as 20ms", *delay)
 	}
 	if opts.Fault, err = simulator.ParseFault(*fault); err != nil {
+		return "", opts, err
+	}
+	if opts.ToolStyle, err = simulator.ParseToolStyle(*style); err != nil {
 		return "", opts, err
 	}
 	for m := range strings.SplitSeq(*models, ",") {

@@ -19,19 +19,20 @@ func env(vars map[string]string) func(string) string {
 func TestParseConfig(t *testing.T) {
 	addr, opts, err := parseConfig(
 		[]string{"simulator", "-fault", "429", "-models", "a, b,,"},
-		env(map[string]string{"SIM_ADDR": ":1234", "SIM_FAULT": "down", "SIM_TOKEN_DELAY": "20ms", "SIM_API_KEY": "k"}),
+		env(map[string]string{"SIM_ADDR": ":1234", "SIM_FAULT": "down", "SIM_TOKEN_DELAY": "20ms", "SIM_API_KEY": "k", "SIM_TOOL_STYLE": "hermes"}),
 		io.Discard,
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if addr != ":1234" || opts.Fault != simulator.Fault429 || opts.TokenDelay != 20*time.Millisecond ||
-		opts.APIKey != "k" || strings.Join(opts.Models, "|") != "a|b" {
+		opts.APIKey != "k" || strings.Join(opts.Models, "|") != "a|b" || opts.ToolStyle != simulator.StyleHermes {
 		t.Errorf("got %q %+v; want flags to override the environment, which fills the rest", addr, opts)
 	}
 
 	for _, args := range [][]string{
 		{"simulator", "-fault", "boom"},
+		{"simulator", "-tool-style", "pythonic"},
 		{"simulator", "-token-delay", "soon"},
 		{"simulator", "-token-delay", "-1s"},
 		{"simulator", "-nope"},

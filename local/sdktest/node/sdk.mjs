@@ -4,7 +4,12 @@
 // the gateway and runs this script; by hand:
 //
 //   SPASS_BASE_URL=http://127.0.0.1:8080/v1 SPASS_TOKEN=... \
-//   SPASS_MODEL_429=flaky SPASS_MODEL_5XX=broken node sdk.mjs
+//   SPASS_MODEL_429=flaky SPASS_MODEL_5XX=broken SPASS_MODEL_HALF=half-written \
+//   SPASS_STYLE_MODELS=style-openai,style-hermes node sdk.mjs
+//
+// SPASS_STYLE_MODELS lists models whose backend writes tool calls in one of the
+// styles of local servers (no index, text forms, ...); SPASS_MODEL_HALF is one
+// whose backend streams a half-written event.
 //
 // It prints "ok <check>" per passing check, the failure of any other, and
 // ends with "<n> passed, <m> failed"; the exit status is 1 if anything failed.
@@ -24,6 +29,8 @@ const baseURL = env('SPASS_BASE_URL');
 const apiKey = env('SPASS_TOKEN');
 const model429 = env('SPASS_MODEL_429');
 const model5xx = env('SPASS_MODEL_5XX');
+const modelHalf = env('SPASS_MODEL_HALF');
+const styleModels = env('SPASS_STYLE_MODELS').split(',').filter(Boolean);
 
 const clientOptions = { baseURL, defaultHeaders: { 'SPASS-User-Id': 'alice' }, maxRetries: 0, timeout: 30_000 };
 const client = new OpenAI({ ...clientOptions, apiKey });
@@ -206,6 +213,93 @@ check('embeddings', async () => {
   assert.notDeepEqual(resp.data[0].embedding, resp.data[1].embedding);
   assert.ok(resp.usage.prompt_tokens > 0, `usage ${JSON.stringify(resp.usage)}`);
 });
+
+const timeTool = {
+  type: 'function',
+  function: { name: 'get_time', description: 'The time now', parameters: { type: 'object', properties: {} } },
+};
+
+// The two calls the simulator makes for 'Use get_weather and get_time', as the
+// SDK's stream helper assembled them.
+function assertTwoCalls(comp) {
+  assert.equal(comp.choices[0].finish_reason, 'tool_calls');
+  const calls = comp.choices[0].message.tool_calls;
+  assert.equal(calls?.length, 2, `tool calls ${JSON.stringify(calls)}`);
+  ['get_weather', 'get_time'].forEach((name, i) => {
+    const call = calls[i];
+    assert.ok(call.id, `call ${i} has an id`);
+    assert.equal(call.type, 'function');
+    assert.equal(call.function.name, name);
+    assert.equal(typeof call.function.arguments, 'string');
+    const args = JSON.parse(call.function.arguments);
+    assert.ok(args && typeof args === 'object' && !Array.isArray(args), `arguments ${call.function.arguments}`);
+  });
+  assert.notEqual(calls[0].id, calls[1].id);
+  assert.ok('city' in JSON.parse(calls[0].function.arguments));
+}
+
+// Every tool style of local backends reads the same through the SDK's stream
+// helper: with stack tools off (the plain relay) and on (the tool loop), and the
+// stack-tool loop runs a stack tool the backend called in its style.
+for (const model of styleModels) {
+  for (const stack of ['none', null]) {
+    check(`tool style ${model} stream()${stack ? ' SPASS-Tools: none' : ''}`, async () => {
+      const runner = client.chat.completions.stream(
+        { model, messages: user('Use get_weather and get_time'), tools: [weatherTool, timeTool] },
+        stack ? { headers: { 'SPASS-Tools': stack } } : undefined,
+      );
+      const done = [];
+      runner.on('tool_calls.function.arguments.done', (e) => done.push(e.name));
+      const comp = await runner.finalChatCompletion();
+      assertTwoCalls(comp);
+      assert.deepEqual(done, ['get_weather', 'get_time']);
+    });
+  }
+  check(`tool style ${model} stack tool`, async () => {
+    const comp = await client.chat.completions
+      .stream({ model, messages: user('What is 6*7? Use calculator {"expression":"6*7"}') })
+      .finalChatCompletion();
+    const msg = comp.choices[0].message;
+    assert.ok(msg.content?.includes('"result":42'), `answer ${msg.content}`);
+    assert.equal(msg.tool_calls?.length ?? 0, 0);
+  });
+}
+
+// A backend stream with a half-written event: the SDK gets a clean APIError with
+// the catalog code, after the text before it, never a JSON parse exception.
+for (const stack of ['none', null]) {
+  const headers = stack ? { headers: { 'SPASS-Tools': stack } } : undefined;
+  const params = { model: modelHalf, messages: user('one two three four five six seven') };
+  check(`half-written event stream()${stack ? ' SPASS-Tools: none' : ''}`, async () => {
+    let err;
+    const runner = client.chat.completions.stream(params, headers);
+    let text = '';
+    runner.on('content', (delta) => (text += delta));
+    try {
+      await runner.finalChatCompletion();
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OpenAI.APIError, `got ${err?.constructor?.name}: ${err?.message}`);
+    assert.equal(err.code, 'stream_invalid_event');
+    assert.equal(err.type, 'api_error');
+    assert.equal(text, 'Hello! You said: ');
+  });
+  check(`half-written event for await${stack ? ' SPASS-Tools: none' : ''}`, async () => {
+    let err;
+    const seen = [];
+    try {
+      for await (const chunk of await client.chat.completions.create({ ...params, stream: true }, headers)) {
+        seen.push(chunk.choices[0]?.delta?.content ?? '');
+      }
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OpenAI.APIError, `got ${err?.constructor?.name}: ${err?.message}`);
+    assert.equal(err.code, 'stream_invalid_event');
+    assert.equal(seen.join(''), 'Hello! You said: ');
+  });
+}
 
 // Each error must surface as the SDK's own class with the catalog fields.
 function checkError(name, call, { cls, status, type, code }) {
