@@ -25,7 +25,7 @@ const batchLines = 1000
 // line's answer is there once and parses as a ChatCompletion. The gateway runs
 // the lines in-process (the embedded default, no Redis).
 func TestGoSDKBatch(t *testing.T) {
-	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim", "limited", "down"}, YAML: setupYAML, Jobs: true})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Jobs: true})
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
