@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/hibiken/asynq"
 
@@ -155,11 +154,9 @@ func sessionMessages(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var after int64
-		if v := r.URL.Query().Get("after"); v != "" {
-			if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-				return apierr.P(apierr.InvalidQuery, "after", "after must be a message seq (an integer).")
-			}
+		after, err := web.QuerySeq(r)
+		if err != nil {
+			return err
 		}
 		ms, err := a.Store.SessionMessages(r.Context(), s.TenantID, s.ID, after, limit+1, false)
 		if err != nil {

@@ -233,19 +233,19 @@ func (t *agentTurn) passages(ctx context.Context) {
 // tokens estimates the turn's prompt: system prompt, summary, replayed messages,
 // the new message and the tool definitions the model is offered.
 func (t *agentTurn) tokens(win compaction.Window) int {
-	n := tokens([]byte(t.ag.SystemPrompt))
+	n := chat.EstimateTokens([]byte(t.ag.SystemPrompt))
 	if win.Summary != nil {
-		n += tokens([]byte(win.Summary.Content))
+		n += chat.EstimateTokens([]byte(win.Summary.Content))
 	}
-	n += tokens([]byte(t.rag))
+	n += chat.EstimateTokens([]byte(t.rag))
 	for _, m := range win.Messages {
 		n += m.Tokens
 	}
 	b, _ := json.Marshal(t.user)
-	n += tokens(b)
+	n += chat.EstimateTokens(b)
 	for _, name := range t.ag.Tools {
 		if tool, ok := t.a.Tools.Get(name); ok {
-			n += tokens(tool.Definition())
+			n += chat.EstimateTokens(tool.Definition())
 		}
 	}
 	return n
@@ -300,8 +300,5 @@ func stored(m chat.Message, steps []chat.Step) agent.Message {
 	if steps == nil {
 		s = []byte(`[]`)
 	}
-	return agent.Message{Role: m.Role, Body: b, Steps: s, Tokens: tokens(b)}
+	return agent.Message{Role: m.Role, Body: b, Steps: s, Tokens: chat.EstimateTokens(b)}
 }
-
-// tokens estimates a text's size in tokens: about four bytes each.
-func tokens(b []byte) int { return len(b)/4 + 4 }

@@ -95,11 +95,9 @@ func get(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var after int64
-		if s := r.URL.Query().Get("after"); s != "" {
-			if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
-				return apierr.P(apierr.InvalidQuery, "after", "after must be a message seq (an integer).")
-			}
+		after, err := web.QuerySeq(r)
+		if err != nil {
+			return err
 		}
 		ms, err := a.Store.ConversationMessages(r.Context(), p.Tenant, c.ID, after, limit+1)
 		if err != nil {

@@ -117,7 +117,7 @@ func (t *turn) request(ctx context.Context) (*chat.Request, []chat.Message, int,
 	if window <= 0 {
 		window = defaultWindow
 	}
-	budget := window*3/4 - tokens(raw)
+	budget := window*3/4 - chat.EstimateTokens(raw)
 	kept, leftOut, err := t.a.Store.RecentMessages(ctx, t.p.Tenant, t.conv.ID, max(budget, 0), t.conv.Messages)
 	if err != nil {
 		return nil, nil, 0, apierr.E(apierr.Internal, "", err)
@@ -142,7 +142,7 @@ func (t *turn) stored(msgs []chat.Message) []conversation.Message {
 	out := make([]conversation.Message, len(msgs))
 	for i, m := range msgs {
 		b, _ := json.Marshal(m)
-		out[i] = conversation.Message{Role: m.Role, Body: b, Tokens: tokens(b)}
+		out[i] = conversation.Message{Role: m.Role, Body: b, Tokens: chat.EstimateTokens(b)}
 	}
 	return out
 }
@@ -159,6 +159,3 @@ func (t *turn) end(ctx context.Context, reply *chat.Reply) {
 		slog.Error("c1: closing a turn failed", "request_id", t.id, "conversation", t.conv.ID, "err", err)
 	}
 }
-
-// tokens estimates a message's size in tokens: about four bytes each.
-func tokens(b []byte) int { return len(b)/4 + 4 }

@@ -118,6 +118,11 @@ type Reply struct {
 	FinishReason string
 }
 
+// EstimateTokens is the size in tokens the gateway assumes for a message or text
+// whose tokenizer it does not know: about four bytes a token, plus a message's
+// framing. Surfaces that fit history into a window (/c1, /a1) use it alike.
+func EstimateTokens(b []byte) int { return len(b)/4 + 4 }
+
 // Params are the sampling settings of a request built from typed messages.
 type Params struct {
 	Temperature *float64

@@ -115,11 +115,7 @@ func (s *Service) Compact(ctx context.Context, p identity.Principal, sess agent.
 	summary := s.summarize(ctx, p, sess, a, w.Segment.Summary, transcript.String(), window, parent)
 	fb, _ := json.Marshal(facts)
 	next := agent.Segment{Number: w.Segment.Number + 1, StartSeq: cut, Summary: summary, Facts: fb, Turn: parent}
-	ok, err := s.Store.OpenSegment(ctx, p.Tenant, sess.ID, next)
-	if err != nil {
-		return false, err
-	}
-	return ok, nil
+	return s.Store.OpenSegment(ctx, p.Tenant, sess.ID, next)
 }
 
 // summarize asks the agent's model for a summary of the previous summary and the

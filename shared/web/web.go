@@ -144,3 +144,16 @@ func QueryLimit(r *http.Request, def, most int) (int, error) {
 	}
 	return n, nil
 }
+
+// QuerySeq reads ?after= for routes paged by a message seq: 0 when absent.
+func QuerySeq(r *http.Request) (int64, error) {
+	s := r.URL.Query().Get("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, apierr.P(apierr.InvalidQuery, "after", "after must be a message seq (an integer).")
+	}
+	return n, nil
+}
