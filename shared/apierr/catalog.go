@@ -83,6 +83,10 @@ const (
 	BatchCancelled Code = "batch_cancelled"
 )
 
+// ContextLengthExceeded is OpenAI's code for a prompt longer than the model's
+// window (the caller's fault), so SDKs that look for it recognise it.
+const ContextLengthExceeded Code = "context_length_exceeded"
+
 var catalog = map[Code]Entry{
 	InvalidJSON: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "The request body is not valid JSON.",
@@ -267,6 +271,9 @@ var catalog = map[Code]Entry{
 	ToolRoundLimit: {Type: "invalid_request_error", Status: http.StatusUnprocessableEntity,
 		Message:     "The model kept calling server-side tools past the round limit.",
 		Remediation: "Rephrase the request, opt out of stack tools with SPASS-Tools: none, or ask the operator to raise tools.max_rounds."},
+	ContextLengthExceeded: {Type: "invalid_request_error", Status: http.StatusBadRequest,
+		Message:     "The messages and max_tokens do not fit the model's context window.",
+		Remediation: "Shorten the messages or max_tokens, choose a model with a larger window, or ask the tenant admin to set overflow.allow so a configured overflow model serves it."},
 	Internal: {Type: "api_error", Status: http.StatusInternalServerError,
 		Message:     "The gateway failed unexpectedly.",
 		Remediation: "Retry; if it persists, report the SPASS-Request-Id to the operator."},

@@ -27,6 +27,7 @@ import (
 	"spass/shared/metrics"
 	"spass/shared/rag"
 	"spass/shared/ratelimit"
+	"spass/shared/redact"
 	"spass/shared/respcache"
 	"spass/shared/router"
 	"spass/shared/store"
@@ -129,6 +130,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	a.Chat.Limiter = a.RateLimit
 	a.Chat.Cache = respcache.New(a.Redis)
 	a.Chat.Images, a.Chat.Prompts = db, db
+	a.Chat.Policy = metrics.NewPolicy(a.Metrics.Registry(), redact.KindNames())
 	a.RAG = rag.New(db, a.Chat, a.Settings, 0)
 	if err := a.registerTools(); err != nil {
 		a.Close()

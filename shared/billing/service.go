@@ -27,6 +27,10 @@ type Entry struct {
 	Latency         time.Duration
 	Estimated       bool // usage estimated: the stream ended before the backend reported it
 	Free            bool // served without a backend (response cache): tokens recorded, no cost
+	// Redaction says the request was redacted before a cloud tier; Redacted
+	// counts the distinct values replaced (never the values themselves).
+	Redaction bool
+	Redacted  int
 }
 
 // Service prices entries with the tenant's markup and writes them to the ledger.
@@ -76,6 +80,6 @@ func (s *Service) row(ctx context.Context, e Entry) store.LedgerRow {
 		Route: e.Route, Surface: cmp.Or(e.Surface, "v1"), Ref: e.Ref, Agent: e.Agent, Model: e.Model, Backend: e.Backend, Tier: e.Tier,
 		PromptTokens: e.Tokens.Prompt, CompletionTokens: e.Tokens.Completion, CachedTokens: e.Tokens.Cached,
 		CostNanoUSD: c.NanoUSD, CostNanoEUR: c.NanoEUR, LatencyMS: e.Latency.Milliseconds(),
-		Status: e.Status, Estimated: e.Estimated,
+		Status: e.Status, Estimated: e.Estimated, Redaction: e.Redaction, Redacted: e.Redacted,
 	}
 }

@@ -51,11 +51,13 @@ type call struct {
 	// req is the chat request (nil for embeddings): the tools it offered decide
 	// whether answers' tool calls are normalised.
 	req *Request
+	red *redaction // redaction before cloud tiers, nil when the tenant has it off
 }
 
 // entry is a ledger entry of this request with the given route and usage.
 func (c *call) entry(route string, u Usage) billing.Entry {
-	return billing.Entry{
+	ran, items := c.redacted()
+	return billing.Entry{Redaction: ran, Redacted: items,
 		Tenant: c.p.Tenant, User: c.p.User, RequestID: c.res.RequestID, ParentRequestID: c.opts.Parent, Route: route,
 		Surface: string(c.opts.surface()), Ref: c.opts.Ref, Agent: c.opts.Agent,
 		Model: c.res.Model, Backend: c.res.Backend, Tier: c.res.Tier, Tokens: u, Latency: time.Since(c.start),
@@ -158,7 +160,7 @@ func (c *call) fetch(ctx context.Context, t router.Target, path string, body []b
 	if !gjson.ValidBytes(out) {
 		return nil, &router.Failure{Status: http.StatusBadGateway, Cause: fmt.Errorf("backend %s sent invalid JSON", t.Backend.Name)}
 	}
-	return out, nil
+	return c.inbound(out), nil
 }
 
 // readAll is io.ReadAll(io.LimitReader(r, limit)) with its buffer sized from the

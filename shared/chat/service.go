@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"spass/shared/apierr"
@@ -111,6 +112,10 @@ type Service struct {
 	// Prompts resolves SPASS-System-Prompt; Images resolves spass://images/ refs.
 	Prompts Prompts
 	Images  Images
+	// Policy counts the overflow guard's and redaction's work; nil counts nothing.
+	Policy PolicyCounter
+
+	rules sync.Map // compiled redaction rules by tenant patterns (see startRedaction)
 }
 
 // Complete runs a chat completion through the pipeline (policy, rate limits, cache,
@@ -126,6 +131,10 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
 			c.req = req
+			m, err := c.fit(m, req)
+			if err != nil {
+				return err
+			}
 			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
 				return apierr.P(apierr.CapabilityMissing, "messages", "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
 			}
@@ -136,6 +145,9 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 				body, err := upstreamBody(req, t.Model)
 				if err != nil {
 					return apierr.E(apierr.Internal, "", err)
+				}
+				if body, err = c.outbound(t, body); err != nil {
+					return err
 				}
 				if req.Stream {
 					return c.stream(ctx, t, body, req.IncludeUsage)
@@ -181,6 +193,10 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 	}
 	c := &call{s: s, ctx: ctx, p: p, eff: eff, opts: opts, sink: sink, route: route, start: time.Now(),
 		res: Result{RequestID: id, Model: model}, promptBytes: size}
+	if err := c.startRedaction(); err != nil {
+		return c.res, err
+	}
+	defer c.endRedaction()
 	// Batch lines are paced by the batch concurrency (Options.Gate), not by the
 	// per-minute limits: counted there, a batch would spend the budget of the
 	// tenant's interactive requests.

@@ -40,6 +40,7 @@ type loop struct {
 	extra    [][]byte // messages the loop appended: assistant turns and tool results
 	total    Usage    // usage of every round, reported to the client
 	offered  []string // names of the tools in toolsArr, read when first needed
+	c        *call    // redacts the body of a cloud attempt (see outbound)
 }
 
 // names returns the names of the tools the model is offered.
@@ -105,7 +106,7 @@ func hasName(names gjson.Result, name string) bool {
 // server-side in between. Every turn that ran tools is billed as a sub-call; the
 // final turn is the request's own ledger row.
 func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack *tools.Selection) error {
-	l := &loop{req: req, stack: stack}
+	l := &loop{req: req, stack: stack, c: c}
 	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), stack.Definitions())
 	needs := req.Needs
 	if !slices.Contains(needs, backend.Tools) {
@@ -161,6 +162,7 @@ func (c *call) nextRound(ctx context.Context, l *loop, round int, u Usage, conte
 		return apierr.E(apierr.ToolRoundLimit, fmt.Sprintf("The model still called server-side tools after %d rounds.", limit), nil)
 	}
 	c.billRound(round, u)
+	content = c.restoreTurn(content, calls)
 	l.extra = append(l.extra, assistantTurn(content, calls))
 	l.extra = append(l.extra, c.runTools(ctx, round, calls)...)
 	return nil
@@ -204,7 +206,7 @@ func (l *loop) body(t router.Target, stream bool) ([]byte, error) {
 	if err != nil {
 		return nil, apierr.E(apierr.Internal, "", err)
 	}
-	return b, nil
+	return l.c.outbound(t, b)
 }
 
 // optimistic lets sjson replace an existing top-level value with one copy.

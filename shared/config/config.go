@@ -77,6 +77,9 @@ type Model struct {
 	ContextWindow int      `yaml:"context_window"`
 	Chain         []Target `yaml:"chain"`
 	Pricing       Pricing  `yaml:"pricing"`
+	// Overflow names the models a request too long for this one's window may go
+	// to instead, in order, when the tenant allows it (overflow.allow).
+	Overflow []string `yaml:"overflow"`
 
 	// Kinds are what a model without a configured type serves ("chat",
 	// "embedding"), until its backend says otherwise at startup; Type is then the

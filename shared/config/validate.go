@@ -87,6 +87,13 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	for i, m := range c.Models {
+		for j, o := range m.Overflow {
+			if !ids[o] || o == m.ID {
+				return fmt.Errorf("models[%d].overflow[%d]: %q is not another configured model", i, j, o)
+			}
+		}
+	}
 	if c.Billing.EURPerUSD < 0 {
 		return fmt.Errorf("billing.eur_per_usd: must be positive")
 	}

@@ -23,8 +23,10 @@ const (
 	Custom Kind = "REDACTED"
 )
 
-// Kinds lists every kind, for metrics that show each from the start.
-func Kinds() []Kind { return []Kind{Email, Phone, Card, Key, Custom} }
+// KindNames lists every kind, for metrics that show each from the start.
+func KindNames() []string {
+	return []string{string(Email), string(Phone), string(Card), string(Key), string(Custom)}
+}
 
 // rule finds one kind of value. group selects the part of a match that is
 // redacted (0: all of it), so "Bearer " or "api_key=" stay readable to the model.

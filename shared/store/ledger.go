@@ -28,13 +28,15 @@ type LedgerRow struct {
 	LatencyMS        int64  `db:"latency_ms"`
 	Status           int    `db:"status"`
 	Estimated        bool   `db:"estimated"`
+	Redaction        bool   `db:"redaction"`  // the request was redacted before a cloud tier
+	Redacted         int    `db:"redacted"`   // distinct values redacted
 	CreatedAt        int64  `db:"created_at"` // unix ms
 }
 
 const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, surface, ref, agent, model, backend, tier,
-	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, created_at)
+	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, redaction, redacted, created_at)
 	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :surface, :ref, :agent, :model, :backend, :tier,
-	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :created_at)`
+	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :redaction, :redacted, :created_at)`
 
 // InsertLedger writes rows in one transaction: a burst of requests costs one
 // commit rather than one each.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"spass/shared/redact"
 )
 
 // Kind is a key's value type.
@@ -31,7 +33,10 @@ type Key struct {
 	Min     float64 // for Int and Float
 	Max     float64
 	Pattern *regexp.Regexp // for String
-	Doc     string
+	// Each, when set, checks every entry of a Strings key (a custom redaction
+	// pattern must compile).
+	Each func(string) error
+	Doc  string
 }
 
 // Names of the keys other packages read.
@@ -53,6 +58,9 @@ const (
 	CacheEnabled        = "cache.enabled"
 	CacheTTL            = "cache.ttl_seconds"
 	RAGEmbeddingModel   = "rag.embedding_model"
+	RedactionCloud      = "redaction.cloud"
+	RedactionPatterns   = "redaction.patterns"
+	OverflowAllow       = "overflow.allow"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -74,6 +82,16 @@ var Keys = []Key{
 	{Name: CacheEnabled, Kind: Bool, Default: false, Doc: "cache answers to deterministic requests (temperature 0 or a seed) in Redis"},
 	{Name: CacheTTL, Kind: Int, Default: int64(300), Min: 1, Max: 86400, Doc: "seconds a cached answer lives"},
 	{Name: RAGEmbeddingModel, Kind: String, Default: "", Doc: "embedding model of new RAG indices that name none (empty: the first embedding model)"},
+	{Name: RedactionCloud, Kind: Bool, Default: false, Doc: "redact e-mail addresses, phone numbers, card numbers, keys and redaction.patterns from requests sent to cloud tiers; answers get them back"},
+	{Name: RedactionPatterns, Kind: Strings, Default: []string{}, Each: checkPattern, Doc: "extra regular expressions (RE2) redacted as [REDACTED_n]; a capture group redacts the group only"},
+	{Name: OverflowAllow, Kind: Bool, Default: false, Doc: "send a request longer than the model's context window to the model's overflow chain instead of refusing it"},
+}
+
+// checkPattern refuses a redaction pattern that does not compile or that
+// matches the empty string.
+func checkPattern(p string) error {
+	_, err := redact.CheckPattern(p)
+	return err
 }
 
 // Lookup returns the key named name.
@@ -131,6 +149,13 @@ func (k Key) Normalize(v any) (any, error) {
 		list, ok := v.([]any)
 		if !ok {
 			if ss, isSS := v.([]string); isSS {
+				for _, e := range ss {
+					if k.Each != nil {
+						if err := k.Each(e); err != nil {
+							return nil, fmt.Errorf("%s: %w", k.Name, err)
+						}
+					}
+				}
 				return slices.Clone(ss), nil
 			}
 			return nil, fmt.Errorf("%s must be an array of strings", k.Name)
@@ -140,6 +165,11 @@ func (k Key) Normalize(v any) (any, error) {
 			s, ok := e.(string)
 			if !ok || s == "" || len(s) > 256 {
 				return nil, fmt.Errorf("%s must be an array of non-empty strings", k.Name)
+			}
+			if k.Each != nil {
+				if err := k.Each(s); err != nil {
+					return nil, fmt.Errorf("%s: %w", k.Name, err)
+				}
 			}
 			out = append(out, s)
 		}
