@@ -1,0 +1,138 @@
+package policytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// cloud is an OpenAI-compatible upstream standing in for a cloud provider: it
+// keeps every body it received and answers with the last user message, "You
+// said: ...". Streams come two characters per delta, so placeholders arrive
+// split across events. When the request offers the caller's tool "send", it
+// calls it with the message as argument, streamed in pieces as well.
+type cloud struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newCloud(t *testing.T) *cloud {
+	c := &cloud{}
+	c.srv = httptest.NewServer(http.HandlerFunc(c.serve))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// received returns every chat body the cloud was sent.
+func (c *cloud) received() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.bodies...)
+}
+
+func (c *cloud) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[]}`)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	c.mu.Lock()
+	c.bodies = append(c.bodies, string(b))
+	c.mu.Unlock()
+	req := gjson.ParseBytes(b)
+	said := ""
+	req.Get("messages").ForEach(func(_, m gjson.Result) bool {
+		if m.Get("role").Str == "user" {
+			said = m.Get("content").Str
+		}
+		return true
+	})
+	text := "You said: " + said
+	call := req.Get(`tools.#(function.name=="send")`).Exists()
+	args, _ := json.Marshal(map[string]string{"text": said})
+	model := req.Get("model").Str
+	usage := map[string]int{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+	if !req.Get("stream").Bool() {
+		msg := map[string]any{"role": "assistant", "content": text}
+		finish := "stop"
+		if call {
+			msg = map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{map[string]any{
+				"id": "call_1", "type": "function", "function": map[string]any{"name": "send", "arguments": string(args)}}}}
+			finish = "tool_calls"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"id": "chatcmpl-cloud", "object": "chat.completion", "created": 1, "model": model,
+			"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}}, "usage": usage})
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	event := func(delta map[string]any, finish any) {
+		b, _ := json.Marshal(map[string]any{"id": "chatcmpl-cloud", "object": "chat.completion.chunk", "created": 1, "model": model,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+	}
+	event(map[string]any{"role": "assistant", "content": ""}, nil)
+	finish := "stop"
+	if call {
+		event(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": "call_1", "type": "function",
+			"function": map[string]any{"name": "send", "arguments": ""}}}}, nil)
+		for _, piece := range pieces(string(args), 3) {
+			event(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "function": map[string]any{"arguments": piece}}}}, nil)
+		}
+		finish = "tool_calls"
+	} else {
+		for _, piece := range pieces(text, 2) {
+			event(map[string]any{"content": piece}, nil)
+		}
+	}
+	event(map[string]any{}, finish)
+	u, _ := json.Marshal(map[string]any{"id": "chatcmpl-cloud", "object": "chat.completion.chunk", "created": 1, "model": model,
+		"choices": []any{}, "usage": usage})
+	fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", u)
+}
+
+// pieces cuts s into pieces of n bytes (the test texts are ASCII).
+func pieces(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
+}
+
+// streamed reads an SSE answer: the text and the first tool call's arguments,
+// as a client assembles them, and whether it ended with [DONE].
+func streamed(t *testing.T, body io.Reader) (text, args string, done bool) {
+	t.Helper()
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tb, ab strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		if data == "[DONE]" {
+			done = true
+			continue
+		}
+		if e := gjson.Get(data, "error"); e.Exists() {
+			t.Fatalf("stream error: %s", data)
+		}
+		tb.WriteString(gjson.Get(data, "choices.0.delta.content").Str)
+		ab.WriteString(gjson.Get(data, "choices.0.delta.tool_calls.0.function.arguments").Str)
+	}
+	return tb.String(), ab.String(), done
+}
