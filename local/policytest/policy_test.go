@@ -6,6 +6,7 @@ package policytest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 
 	"spass/local/gatewaytest"
 	"spass/local/simulator"
+	"spass/shared/chat"
+	"spass/shared/identity"
 )
 
 // call sends a chat completion as tenant acme's admin and returns the answer.
@@ -267,5 +270,37 @@ func TestLocalTierAndTenantsWithoutRedaction(t *testing.T) {
 	bad := gatewaytest.Do(t, env.Request(t, "PUT", "/v1/tenant/config", `{"redaction.patterns": ["(unclosed"]}`))
 	if bad.StatusCode != 400 {
 		t.Fatalf("an invalid pattern was stored: %d", bad.StatusCode)
+	}
+}
+
+// TestReplyOfARedactedStreamHasTheValues: surfaces that store the answer (/c1,
+// /a1, batch lines) read Result.Reply; for a stream served by the cloud it must
+// hold the values, not the placeholders, and so must the events they relay.
+func TestReplyOfARedactedStreamHasTheValues(t *testing.T) {
+	cl := newCloud(t)
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"local"}, YAML: strings.Replace(hybridYAML, "CLOUD", cl.srv.URL, 1),
+		AcmeDefaults: "{redaction.cloud: true}"})
+	env.Sims["local"].SetFault(simulator.Fault500)
+	for _, stream := range []string{"true", "false"} {
+		req, err := chat.ParseChat([]byte(`{"model":"sim-chat","stream":` + stream + `,"messages":[{"role":"user","content":"Mail ` + email + `"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := &chat.Memory{}
+		p := identity.Principal{Tenant: "acme", Role: identity.RoleAdmin, User: "alice"}
+		res, err := env.App.Chat.Complete(context.Background(), p, req, chat.Options{Surface: chat.SurfaceC1, Tools: chat.ToolPolicy{None: true}}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Reply().Message.Text(); got != "You said: Mail "+email {
+			t.Fatalf("stream %s: Reply = %q", stream, got)
+		}
+		var relayed strings.Builder
+		for _, c := range mem.Chunks {
+			relayed.WriteString(gjson.GetBytes(c, "choices.0.delta.content").Str)
+		}
+		if stream == "true" && relayed.String() != "You said: Mail "+email {
+			t.Fatalf("relayed events say %q", relayed.String())
+		}
 	}
 }

@@ -196,7 +196,6 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 	if err := c.startRedaction(); err != nil {
 		return c.res, err
 	}
-	defer c.endRedaction()
 	// Batch lines are paced by the batch concurrency (Options.Gate), not by the
 	// per-minute limits: counted there, a batch would spend the budget of the
 	// tenant's interactive requests.
@@ -217,6 +216,7 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 		sink.Header()[HeaderCache] = []string{"miss"}
 	}
 	err := run(ctx, c, m)
+	c.endRedaction()
 	if err != nil {
 		c.finish(apierr.From(err).Status())
 	}
