@@ -40,6 +40,7 @@ type respStream struct {
 
 	final []byte // the finished response object (native: the backend's, adopted)
 	held  []byte // a native stream's terminal event, sent by Finish
+	err   error  // the first failed write: the client left
 }
 
 // streamItem is one output item being streamed.
@@ -105,8 +106,10 @@ func (s *respStream) event(typ string, data []byte) error {
 	s.out.WriteString(typ)
 	s.out.WriteString("\ndata: ")
 	s.out.Write(data)
-	_, err := s.out.WriteString("\n\n")
-	return err
+	if _, err := s.out.WriteString("\n\n"); err != nil && s.err == nil {
+		s.err = err
+	}
+	return s.err
 }
 
 // Write takes one event of the core: a native event or a chat chunk.
@@ -142,7 +145,7 @@ func (s *respStream) Write(data []byte) error {
 	if f := ch.Get("finish_reason"); f.Type == gjson.String {
 		s.reason = f.Str
 	}
-	return nil
+	return s.err
 }
 
 // openMessage starts an assistant message item and its text part.
@@ -260,6 +263,9 @@ func (s *respStream) native(data []byte) error {
 // Flush sends what is buffered.
 func (s *respStream) Flush() error {
 	if err := s.out.Flush(); err != nil {
+		if s.err == nil {
+			s.err = err
+		}
 		return err
 	}
 	s.rc.Flush() // a writer that cannot flush (Lambda's buffered adapter) delivers at the end

@@ -9,6 +9,7 @@ import (
 
 	"spass/local/gatewaytest"
 	"spass/local/openaispec"
+	"spass/local/simulator"
 )
 
 // responsesYAML serves sim-chat from a Chat-Completions-only backend and
@@ -18,14 +19,21 @@ const responsesYAML = `
 backends:
   - {name: chatonly, kind: simulator, base_url: "{{chatonly}}"}
   - {name: native, kind: vllm, base_url: "{{native}}"}
+  - {name: cut, kind: simulator, base_url: "{{cut}}"}
+  - {name: cutnative, kind: vllm, base_url: "{{cut}}"}
 models:
   - {id: sim-chat, chain: [{backend: chatonly}]}
   - {id: native-chat, chain: [{backend: native, model: sim-chat}]}
   - {id: sim-embed, type: embedding, chain: [{backend: chatonly}]}
+  - {id: sim-vision, vision: true, chain: [{backend: chatonly}]}
+  - {id: cut-chat, chain: [{backend: cut, model: sim-chat}]}
+  - {id: cut-native, chain: [{backend: cutnative, model: sim-chat}]}
 `
 
 func startResponses(t *testing.T) *gatewaytest.Env {
-	return gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native"}, YAML: responsesYAML})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native", "cut"}, YAML: responsesYAML})
+	env.Sims["cut"].SetFault(simulator.FaultCut)
+	return env
 }
 
 // respEvent is one named SSE event of a Responses stream.
@@ -255,6 +263,46 @@ func TestResponsesAreScopedAndListed(t *testing.T) {
 	resp = gatewaytest.Do(t, env.Request(t, "POST", "/v1/responses", `{"model":"sim-chat","input":"x","store":false}`))
 	readJSON(t, resp.Body, &r)
 	expectError(t, as(gatewaytest.AdminToken, "alice", "GET", "/v1/responses/"+r.ID), 404, "response_not_found")
+}
+
+// A stream cut after its first event ends with error and response.failed, and
+// the response is not kept.
+func TestResponsesStreamCut(t *testing.T) {
+	env := startResponses(t)
+	for _, model := range []string{"cut-chat", "cut-native"} {
+		t.Run(model, func(t *testing.T) {
+			req := env.Request(t, "POST", "/v1/responses", `{"model":"`+model+`","input":"Hello there my good friend how are you today","stream":true}`)
+			req.Header.Set("SPASS-Tools", "none")
+			events := respEvents(t, gatewaytest.Do(t, req))
+			n := len(events)
+			if n < 3 || events[n-2].Name != "error" || events[n-1].Name != "response.failed" || !strings.Contains(events[n-2].Data, "stream_interrupted") {
+				t.Fatalf("events %v", events)
+			}
+			var failed struct {
+				Response struct{ ID, Status string } `json:"response"`
+			}
+			json.Unmarshal([]byte(events[n-1].Data), &failed)
+			if failed.Response.Status != "failed" {
+				t.Errorf("failed event %s", events[n-1].Data)
+			}
+			expectError(t, gatewaytest.Do(t, env.Request(t, "GET", "/v1/responses/"+failed.Response.ID, "")), 404, "response_not_found")
+		})
+	}
+}
+
+func TestResponsesInputImage(t *testing.T) {
+	env := startResponses(t)
+	body := `{"model":"sim-vision","input":[{"role":"user","content":[{"type":"input_text","text":"What is it?"},{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}]}]}`
+	resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/responses", body))
+	var r map[string]any
+	readJSON(t, resp.Body, &r)
+	if !strings.HasPrefix(outputText(r), "I see an image.") {
+		t.Errorf("answer %v", r)
+	}
+	if sent := string(env.Sims["chatonly"].LastRequest()); !strings.Contains(sent, `{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}}`) {
+		t.Errorf("chat form %s", sent)
+	}
+	expectError(t, gatewaytest.Do(t, env.Request(t, "POST", "/v1/responses", strings.Replace(body, "sim-vision", "sim-chat", 1))), 501, "capability_not_supported")
 }
 
 func TestResponsesRefusals(t *testing.T) {
