@@ -186,7 +186,7 @@ type inputItemList struct {
 	HasMore bool              `json:"has_more"`
 }
 
-// inputItems serves "GET /v1/responses/{id}/input_items": the request's input
+// listInputItems serves "GET /v1/responses/{id}/input_items": the request's input
 // items, newest first unless order=asc, paged by ?after=<item id> and ?limit=.
 func listInputItems(st *store.DB) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

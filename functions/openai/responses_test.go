@@ -21,6 +21,7 @@ backends:
   - {name: native, kind: vllm, base_url: "{{native}}"}
   - {name: cut, kind: simulator, base_url: "{{cut}}"}
   - {name: cutnative, kind: vllm, base_url: "{{cut}}"}
+  - {name: downnative, kind: vllm, base_url: "{{down}}"}
 models:
   - {id: sim-chat, chain: [{backend: chatonly}]}
   - {id: native-chat, chain: [{backend: native, model: sim-chat}]}
@@ -28,11 +29,13 @@ models:
   - {id: sim-vision, vision: true, chain: [{backend: chatonly}]}
   - {id: cut-chat, chain: [{backend: cut, model: sim-chat}]}
   - {id: cut-native, chain: [{backend: cutnative, model: sim-chat}]}
+  - {id: mixed, chain: [{backend: downnative, model: sim-chat}, {backend: chatonly, model: sim-chat}]}
 `
 
 func startResponses(t *testing.T) *gatewaytest.Env {
-	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native", "cut"}, YAML: responsesYAML})
+	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native", "cut", "down"}, YAML: responsesYAML})
 	env.Sims["cut"].SetFault(simulator.FaultCut)
+	env.Sims["down"].SetFault(simulator.Fault500)
 	return env
 }
 
@@ -263,6 +266,22 @@ func TestResponsesAreScopedAndListed(t *testing.T) {
 	resp = gatewaytest.Do(t, env.Request(t, "POST", "/v1/responses", `{"model":"sim-chat","input":"x","store":false}`))
 	readJSON(t, resp.Body, &r)
 	expectError(t, as(gatewaytest.AdminToken, "alice", "GET", "/v1/responses/"+r.ID), 404, "response_not_found")
+}
+
+// Each target of a chain serves the form it can: a native backend that fails
+// falls back to a chat backend, which gets the translation.
+func TestResponsesFallBackFromNativeToTranslated(t *testing.T) {
+	env := startResponses(t)
+	for _, stream := range []string{"false", "true"} {
+		req := env.Request(t, "POST", "/v1/responses", `{"model":"mixed","input":"Hello there","stream":`+stream+`}`)
+		req.Header.Set("SPASS-Tools", "none")
+		resp := gatewaytest.Do(t, req)
+		b := readAll(t, resp)
+		if resp.StatusCode != 200 || resp.Header.Get("SPASS-Backend") != "chatonly" || resp.Header.Get("SPASS-Fallback-Count") != "1" ||
+			!strings.Contains(b, "Hello! You said: Hello there") {
+			t.Fatalf("stream %s: %d %v %s", stream, resp.StatusCode, resp.Header, b)
+		}
+	}
 }
 
 // A stream cut after its first event ends with error and response.failed, and
