@@ -245,7 +245,9 @@ func checkCall(t *testing.T, ex example, base string) {
 				events = append(events, data)
 			}
 		}
-		if len(events) < 2 || events[len(events)-1] != "[DONE]" || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
+		// A chat stream ends with [DONE], a Responses API stream with its terminal event.
+		ended := len(events) > 0 && (events[len(events)-1] == "[DONE]" || strings.Contains(events[len(events)-1], `"type":"response.completed"`))
+		if len(events) < 2 || !ended || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
 			t.Fatalf("stream did not complete: %q", events)
 		}
 	default:

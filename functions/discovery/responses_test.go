@@ -203,6 +203,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("system prompts", func(t *testing.T) { exercisePrompts(t, env, c) })
 	t.Run("conversations", func(t *testing.T) { exerciseConversations(t, env, c) })
 	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
+	t.Run("responses api", func(t *testing.T) { exerciseResponsesAPI(t, env, c) })
 	t.Run("agents", func(t *testing.T) { exerciseAgents(t, env, c) })
 	t.Run("rag", func(t *testing.T) { exerciseRAG(t, env, c) })
 

@@ -67,13 +67,17 @@ type modelInfo struct {
 	Type string `json:"type"`
 	// Types are the routes the model serves, Type first: a model the quick start
 	// only named serves chat and embeddings, as its backend decides.
-	Types         []string   `json:"types"`
-	Modalities    modalities `json:"modalities"`
-	Tools         bool       `json:"tools"`
-	JSONMode      bool       `json:"json_mode"`
-	Embeddings    bool       `json:"embeddings"`
-	ContextWindow int        `json:"context_window,omitempty"`
-	Tiers         []tierInfo `json:"tiers"`
+	Types      []string   `json:"types"`
+	Modalities modalities `json:"modalities"`
+	Tools      bool       `json:"tools"`
+	JSONMode   bool       `json:"json_mode"`
+	Embeddings bool       `json:"embeddings"`
+	// Responses says the model answers /v1/responses; ResponsesNative that a
+	// backend of its chain serves that API itself (others get it translated).
+	Responses       bool       `json:"responses"`
+	ResponsesNative bool       `json:"responses_native"`
+	ContextWindow   int        `json:"context_window,omitempty"`
+	Tiers           []tierInfo `json:"tiers"`
 }
 
 type modalities struct {
@@ -133,6 +137,8 @@ func describe(a *app.App, m *router.Model) modelInfo {
 			said := m.Details != nil && len(m.Details.Capabilities) > 0
 			mi.Tools = offers(backend.Tools) && (!said || m.Details.Has("tools"))
 			mi.JSONMode = offers(backend.JSONMode)
+			mi.Responses = offers(backend.Chat) || offers(backend.Responses)
+			mi.ResponsesNative = offers(backend.Responses)
 		case "embedding":
 			mi.Modalities.Output = append(mi.Modalities.Output, "embedding")
 			mi.Embeddings = offers(backend.Embeddings)

@@ -1,6 +1,6 @@
 // Package openai serves the /v1 OpenAI-compatible group: chat completions (SSE
 // streaming included), embeddings, the model list and the model catalog (/v1/info),
-// images, and the Files and Batch APIs.
+// images, the Files and Batch APIs, and the Responses API.
 package openai
 
 import (
@@ -33,6 +33,10 @@ var Routes = []string{
 	"GET /v1/batches",
 	"GET /v1/batches/{id}",
 	"POST /v1/batches/{id}/cancel",
+	"POST /v1/responses",
+	"GET /v1/responses/{id}",
+	"DELETE /v1/responses/{id}",
+	"GET /v1/responses/{id}/input_items",
 }
 
 // Canonical forms of the SPASS-* request headers: Header.Get canonicalizes its
@@ -63,6 +67,10 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /v1/batches", a.Auth.RequireUser(web.Handle(listBatches(a.Store))))
 	mux.Handle("GET /v1/batches/{id}", a.Auth.RequireUser(web.Handle(getBatch(a.Store))))
 	mux.Handle("POST /v1/batches/{id}/cancel", a.Auth.RequireUser(web.Handle(cancelBatch(a))))
+	mux.Handle("POST /v1/responses", a.Auth.RequireUser(web.Handle(createResponse(a))))
+	mux.Handle("GET /v1/responses/{id}", a.Auth.RequireUser(web.Handle(getResponse(a.Store))))
+	mux.Handle("DELETE /v1/responses/{id}", a.Auth.RequireUser(web.Handle(deleteResponse(a.Store))))
+	mux.Handle("GET /v1/responses/{id}/input_items", a.Auth.RequireUser(web.Handle(listInputItems(a.Store))))
 	return a.Middleware(mux)
 }
 

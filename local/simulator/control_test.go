@@ -96,7 +96,7 @@ func TestLastRequestAndCounting(t *testing.T) {
 func TestUnknownRoute(t *testing.T) {
 	_, ts := start(t, Options{})
 	checkAPIError(t, get(t, ts, "/v1/chat/completions"), http.StatusNotFound, "")
-	checkAPIError(t, post(t, ts, "/v1/responses", object{}), http.StatusNotFound, "")
+	checkAPIError(t, post(t, ts, "/v1/assistants", object{}), http.StatusNotFound, "")
 }
 
 func TestConcurrentUse(t *testing.T) {

@@ -114,6 +114,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /v1/chat/completions", s.inference(s.handleChat))
 	mux.Handle("POST /v1/embeddings", s.inference(s.handleEmbeddings))
 	mux.Handle("POST /v1/images/generations", s.inference(s.handleImages))
+	mux.Handle("POST /v1/responses", s.inference(s.handleResponses))
 
 	mux.HandleFunc("POST /sim/fault", s.handleSetFault)
 	mux.HandleFunc("GET /sim/stats", s.handleStats)

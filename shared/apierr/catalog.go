@@ -49,6 +49,7 @@ const (
 	RAGDocumentNotFound  Code = "rag_document_not_found"
 	RAGDocumentExists    Code = "rag_document_exists"
 	RAGDocumentTooLarge  Code = "rag_document_too_large"
+	ResponseNotFound     Code = "response_not_found"
 
 	// Authentication and policy.
 	InvalidAPIKey     Code = "invalid_api_key"
@@ -184,6 +185,9 @@ var catalog = map[Code]Entry{
 	InvalidBatchFile: {Type: "invalid_request_error", Status: http.StatusBadRequest,
 		Message:     "The batch input file has invalid lines.",
 		Remediation: "Fix the lines the message names (line numbers count from 1): each is a JSON object with a unique custom_id, method POST, the same url, and a body that url accepts. See docs/batches.md."},
+	ResponseNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
+		Message:     "No stored response has that id.",
+		Remediation: "Responses created with store: false are not kept; another user's or tenant's responses read as missing."},
 	BatchNotFound: {Type: "invalid_request_error", Status: http.StatusNotFound,
 		Message:     "No batch has that id.",
 		Remediation: "List your batches with GET /v1/batches; another user's batches read as missing."},

@@ -14,6 +14,9 @@ const (
 	Vision     Capability = "vision"
 	JSONMode   Capability = "json_mode"
 	Images     Capability = "images"
+	// Responses is OpenAI's Responses API (/v1/responses) served natively; other
+	// chat backends get it translated to Chat Completions by the gateway.
+	Responses Capability = "responses"
 )
 
 // Profile is what a backend kind can do and how to reach it.
@@ -54,14 +57,14 @@ func caps(cs ...Capability) map[Capability]bool {
 // their tool parser is off or does not match the model: Hermes/Qwen text is the
 // commonest, so they default to it; the others parse calls themselves.
 var profiles = map[string]Profile{
-	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
+	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Responses), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"ollama":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/api/version", ListPath: "/api/tags", ShowPath: "/api/show"},
 	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"tgi":          {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/health"},
 	"sglang":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
 	"localai":      {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/readyz"},
 	"lmstudio":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/v1/models"},
-	"openai":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/v1/models", Cloud: true},
+	"openai":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images, Responses), HealthPath: "/v1/models", Cloud: true},
 	"openrouter":   {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/v1/models", Cloud: true},
 	"ollama-cloud": {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/v1/models", Cloud: true},
 	"simulator":    {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/health"},

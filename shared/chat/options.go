@@ -19,6 +19,8 @@ const (
 	SurfaceC1    Surface = "c1"    // /c1 conversations
 	SurfaceA1    Surface = "a1"    // /a1 agent turns
 	SurfaceBatch Surface = "batch" // batch lines run by the queue workers
+	// SurfaceResponses is /v1/responses, OpenAI's Responses API.
+	SurfaceResponses Surface = "responses"
 )
 
 // Options are what the calling surface decides about one request; the zero value
