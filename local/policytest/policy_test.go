@@ -69,6 +69,11 @@ func TestOverLongPromptNeverReachesABackend(t *testing.T) {
 			}
 		})
 	}
+	// The guard is in the core: /c1 turns meet it too.
+	c1 := gatewaytest.Do(t, env.Request(t, "POST", "/c1/chat", `{"model":"sim-chat","message":"`+long+`"}`))
+	if b, _ := io.ReadAll(c1.Body); c1.StatusCode != 400 || gjson.GetBytes(b, "error.code").Str != "context_length_exceeded" {
+		t.Fatalf("/c1: %d %s", c1.StatusCode, b)
+	}
 	if n := sim.Requests(); n != 0 {
 		t.Fatalf("the simulator got %d requests; an over-long prompt must never reach a backend", n)
 	}
@@ -104,7 +109,7 @@ func TestOverLongPromptNeverReachesABackend(t *testing.T) {
 		t.Fatalf("first ledger row %+v, want the refused request at 400 with no usage", r)
 	}
 	m := metricsText(t, env)
-	for _, want := range []string{`spass_overflow_guard_total{outcome="rejected"} 5`, `spass_overflow_guard_total{outcome="rerouted"} 2`} {
+	for _, want := range []string{`spass_overflow_guard_total{outcome="rejected"} 6`, `spass_overflow_guard_total{outcome="rerouted"} 2`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -27,6 +28,8 @@ const (
 // data URL never count as text.
 const imageTokens = 85
 
+var maxKey = []byte(`"max_`)
+
 // fit is the context-overflow guard. It returns the model that serves req: m
 // when the estimated prompt plus max_tokens fits m's context window (or the
 // window is unknown), else the first model of m's overflow chain that fits, when
@@ -36,10 +39,12 @@ func (c *call) fit(m *router.Model, req *Request) (*router.Model, error) {
 	if m.ContextWindow <= 0 {
 		return m, nil
 	}
-	limits := gjson.GetManyBytes(req.Raw, "max_completion_tokens", "max_tokens")
-	completion := int(limits[0].Int())
-	if !limits[0].Exists() {
-		completion = int(limits[1].Int())
+	completion := 0
+	if bytes.Contains(req.Raw, maxKey) { // one fast search spares most bodies two scans
+		limits := gjson.GetManyBytes(req.Raw, "max_completion_tokens", "max_tokens")
+		if completion = int(limits[0].Int()); !limits[0].Exists() {
+			completion = int(limits[1].Int())
+		}
 	}
 	// Without images the estimate never exceeds a quarter of the body's bytes:
 	// most requests are let through without reading the messages.
