@@ -45,6 +45,7 @@ var Functions = []FunctionSpec{
 	{LogicalID: "TenantFunction", Group: "tenant"},
 	{LogicalID: "AdminFunction", Group: "admin"},
 	{LogicalID: "RagFunction", Group: "rag"},
+	{LogicalID: "McpFunction", Group: "mcp"},
 }
 
 // BundleRoutes routes every group route of the dev shim to its function the way AWS

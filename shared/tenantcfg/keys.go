@@ -53,6 +53,7 @@ const (
 	CacheEnabled        = "cache.enabled"
 	CacheTTL            = "cache.ttl_seconds"
 	RAGEmbeddingModel   = "rag.embedding_model"
+	MCPServers          = "mcp.servers"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -73,6 +74,7 @@ var Keys = []Key{
 	{Name: UserTPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e12, Doc: "tokens per minute per end user; 0 is unlimited"},
 	{Name: CacheEnabled, Kind: Bool, Default: false, Doc: "cache answers to deterministic requests (temperature 0 or a seed) in Redis"},
 	{Name: CacheTTL, Kind: Int, Default: int64(300), Min: 1, Max: 86400, Doc: "seconds a cached answer lives"},
+	{Name: MCPServers, Kind: Strings, Default: []string{"*"}, Doc: "MCP tool servers of gateway.yaml whose tools chats are offered; \"*\" allows all"},
 	{Name: RAGEmbeddingModel, Kind: String, Default: "", Doc: "embedding model of new RAG indices that name none (empty: the first embedding model)"},
 }
 
