@@ -214,7 +214,7 @@ func (s *server) call(ctx context.Context, name string, args json.RawMessage) (a
 	case err == nil:
 		s.calls(s.cfg.Name, "ok")
 		return result(res), nil
-	case errors.As(err, &rpc):
+	case errors.As(err, &rpc) && (rpc.Code < -32099 || rpc.Code > -32000): // not the transport's own range
 		s.calls(s.cfg.Name, "tool_error")
 		return nil, tools.Errorf("tool_failed", "%s", rpc.Message)
 	case ctx.Err() != nil:
