@@ -222,5 +222,3 @@ func roles(sc config.MCPServer) []string {
 	}
 	return slices.Clone(sc.Roles)
 }
-
-
