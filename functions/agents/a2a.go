@@ -25,7 +25,6 @@ import (
 // a2aProtocol is the A2A protocol version the cards declare.
 const a2aProtocol = "0.3.0"
 
-
 // mountA2A adds the A2A routes to the group's mux. Cards need a token (an agent
 // is its tenant's); the JSON-RPC endpoint also SPASS-User-Id, like any session.
 func mountA2A(mux *http.ServeMux, a *app.App) {

@@ -19,6 +19,7 @@ import (
 	"spass/functions/agents"
 	"spass/functions/conversations"
 	"spass/functions/discovery"
+	"spass/functions/mcp"
 	"spass/functions/openai"
 	"spass/functions/rag"
 	"spass/functions/tenant"
@@ -134,7 +135,8 @@ func (c *contract) checkEvents(t *testing.T, name string, route *routers.Route, 
 		}
 		n++
 	}
-	if n == 0 || (last != "[DONE]" && !strings.HasPrefix(last, `{"error"`)) {
+	// An A2A stream (message/stream) ends with its final status-update instead.
+	if n == 0 || (last != "[DONE]" && !strings.HasPrefix(last, `{"error"`) && !strings.Contains(last, `"final":true`)) {
 		t.Errorf("%s: %d events, last %q", name, n, last)
 	}
 }
@@ -160,4 +162,4 @@ func (c *contract) unexercised(routes ...[]string) []string {
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
 // The admin group's queue monitor needs Redis and is exercised by its errors only.
-var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, rag.Routes, {"GET /statsz", "GET /metrics"}}
+var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, rag.Routes, mcp.Routes, {"GET /statsz", "GET /metrics"}}
