@@ -245,7 +245,9 @@ func checkCall(t *testing.T, ex example, base string) {
 				events = append(events, data)
 			}
 		}
-		if len(events) < 2 || events[len(events)-1] != "[DONE]" || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
+		// An A2A stream (docs/a2a.md) ends with its final status-update, not [DONE].
+		done := len(events) > 0 && (events[len(events)-1] == "[DONE]" || strings.Contains(events[len(events)-1], `"final":true`))
+		if len(events) < 2 || !done || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
 			t.Fatalf("stream did not complete: %q", events)
 		}
 	default:
