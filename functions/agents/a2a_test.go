@@ -77,6 +77,18 @@ func TestA2ARoundTrip(t *testing.T) {
 	if rpc(t, env, "helper", "tasks/get", `{"id":"task_nope"}`).Get("error.code").Int() != -32001 {
 		t.Fatal("an unknown task is not TaskNotFound")
 	}
+	// Another user of the tenant finds neither the task nor the context.
+	st, bob := call(t, env, gatewaytest.UserToken, "bob", "POST", "/v1/a2a/helper", `{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"id":"`+taskID+`"}}`)
+	if st != 200 || bob.Get("error.code").Int() != -32001 {
+		t.Fatalf("another user's tasks/get: %d %s", st, bob.Raw)
+	}
+	st, bob = call(t, env, gatewaytest.UserToken, "bob", "POST", "/v1/a2a/helper", `{"jsonrpc":"2.0","id":1,"method":"message/send","params":`+userMessage("hello", ctxID)+`}`)
+	if st != 200 || bob.Get("error.code").Int() != -32602 {
+		t.Fatalf("another user's context: %d %s", st, bob.Raw)
+	}
+	if st, _ := call(t, env, gatewaytest.AdminToken, "", "POST", "/v1/a2a/helper", `{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"id":"x"}}`); st != 400 {
+		t.Fatalf("without SPASS-User-Id: %d", st)
+	}
 
 	// message/stream in the same context: the task, artifact chunks, the final status.
 	req := env.Request(t, "POST", "/v1/a2a/helper", `{"jsonrpc":"2.0","id":7,"method":"message/stream","params":`+userMessage("Tell me a short story.", ctxID)+`}`)

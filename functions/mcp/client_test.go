@@ -213,3 +213,48 @@ func TestMCPToolsInTheToolLoop(t *testing.T) {
 		}
 	}
 }
+
+// A tenant's own MCP server serves that tenant alone, and the tenant's setting
+// mcp.servers switches servers off.
+func TestMCPServersPerTenant(t *testing.T) {
+	srv, _ := httpToolServer(t)
+	yaml := gatewaytest.DefaultYAML
+	env := gatewaytest.Start(t, gatewaytest.Setup{YAML: yaml, Sims: []string{"sim"}, Env: map[string]string{"DOCS_TOKEN": "docs-secret"},
+		AcmeDefaults: "{}\n    mcp_servers: [{name: crm, url: \"" + srv.URL + "\", headers: {Authorization: \"Bearer ${env:DOCS_TOKEN}\"}}]"})
+	list := func(token string) string {
+		req := env.Request(t, "GET", "/v1/tools", "")
+		req.Header.Set("Authorization", "Bearer "+token)
+		b, _ := io.ReadAll(gatewaytest.Do(t, req).Body)
+		return string(b)
+	}
+	if !strings.Contains(list(gatewaytest.AdminToken), `"crm__lookup"`) {
+		t.Fatal("acme does not see its server's tool")
+	}
+	if strings.Contains(list(gatewaytest.OtherToken), "crm__") {
+		t.Fatal("globex sees acme's server")
+	}
+	// globex can neither run it through /v1/tools/execute nor have its model call it.
+	req := env.Request(t, "POST", "/v1/tools/execute", `{"name":"crm__lookup","arguments":{"topic":"x"}}`)
+	req.Header.Set("Authorization", "Bearer "+gatewaytest.OtherToken)
+	if resp := gatewaytest.Do(t, req); resp.StatusCode != 403 {
+		t.Fatalf("globex runs acme's tool: %d", resp.StatusCode)
+	}
+	req = env.Request(t, "POST", "/v1/chat/completions", chatBody(`crm__lookup {"topic":"acme's pipeline"}`, ""))
+	req.Header.Set("Authorization", "Bearer "+gatewaytest.OtherToken)
+	b, _ := io.ReadAll(gatewaytest.Do(t, req).Body)
+	if strings.Contains(string(b), "notes(http)") {
+		t.Fatalf("globex's chat reached acme's server: %s", b)
+	}
+	// acme runs it directly, then switches its servers off.
+	resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/tools/execute", `{"name":"crm__lookup","arguments":{"topic":"the pipeline"}}`))
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !strings.Contains(string(b), "notes(http): the pipeline") {
+		t.Fatalf("execute: %d %s", resp.StatusCode, b)
+	}
+	if resp := gatewaytest.Do(t, env.Request(t, "PUT", "/v1/tenant/config", `{"mcp.servers":[]}`)); resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("set mcp.servers: %d %s", resp.StatusCode, b)
+	}
+	if strings.Contains(list(gatewaytest.AdminToken), "crm__") {
+		t.Fatal("a server switched off by the tenant is still listed")
+	}
+}

@@ -121,9 +121,11 @@ func (m *Manager) servers(ctx context.Context, tenant string) []*server {
 		return nil
 	}
 	var out []*server
-	for _, s := range append(m.tenants[tenant], m.global...) {
-		if eff.Listed(tenantcfg.MCPServers, s.cfg.Name) {
-			out = append(out, s)
+	for _, ss := range [][]*server{m.tenants[tenant], m.global} {
+		for _, s := range ss {
+			if eff.Listed(tenantcfg.MCPServers, s.cfg.Name) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
