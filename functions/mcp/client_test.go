@@ -146,6 +146,21 @@ func TestMCPToolsInTheToolLoop(t *testing.T) {
 			t.Fatalf("stdio, stream=%v: %d %q", stream, status, text)
 		}
 	}
+	// /c1 and an agent's turn offer them too; the agent names the tool in its tools.
+	resp = gatewaytest.Do(t, env.Request(t, "POST", "/c1/chat", `{"message":"docs__lookup {\"topic\":\"c1\"}"}`))
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !strings.Contains(string(b), "notes(http): c1 ships") {
+		t.Fatalf("/c1: %d %s", resp.StatusCode, b)
+	}
+	resp = gatewaytest.Do(t, env.Request(t, "POST", "/a1/agents", `{"name":"notes","model":"sim-chat","tools":["docs__lookup"]}`))
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 201 {
+		t.Fatalf("agent: %d %s", resp.StatusCode, b)
+	}
+	var sess struct{ ID string }
+	json.NewDecoder(gatewaytest.Do(t, env.Request(t, "POST", "/a1/agents/notes/sessions", "")).Body).Decode(&sess)
+	resp = gatewaytest.Do(t, env.Request(t, "POST", "/a1/sessions/"+sess.ID+"/messages", `{"content":"docs__lookup {\"topic\":\"a1\"}"}`))
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !strings.Contains(string(b), `"tool":"docs__lookup"`) || !strings.Contains(string(b), "notes(http): a1 ships") {
+		t.Fatalf("agent turn: %d %s", resp.StatusCode, b)
+	}
 	if authed.Load() == 0 {
 		t.Fatal("the HTTP server never saw the configured bearer token")
 	}
@@ -156,8 +171,8 @@ func TestMCPToolsInTheToolLoop(t *testing.T) {
 			subs++
 		}
 	}
-	if subs != 4 {
-		t.Fatalf("%d tool rounds billed, want 4", subs)
+	if subs != 6 {
+		t.Fatalf("%d tool rounds billed, want 6", subs)
 	}
 
 	// The HTTP server goes down: the call fails as a tool error the model reads,
@@ -207,7 +222,7 @@ func TestMCPToolsInTheToolLoop(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+gatewaytest.MetricsToken)
 	mb, _ := io.ReadAll(gatewaytest.Do(t, req).Body)
 	for _, want := range []string{`spass_mcp_server_up{server="docs",tenant=""} 0`, `spass_mcp_server_up{server="local",tenant=""} 1`,
-		`spass_mcp_tool_calls_total{outcome="ok",server="docs"} 2`, `spass_mcp_tool_calls_total{outcome="unavailable",server="docs"} 1`} {
+		`spass_mcp_tool_calls_total{outcome="ok",server="docs"} 4`, `spass_mcp_tool_calls_total{outcome="unavailable",server="docs"} 1`} {
 		if !strings.Contains(string(mb), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
