@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,12 +137,7 @@ func (h *a2aHandler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		seen[ag.Name] = true
 	}
-	slices.SortFunc(out.Data, func(x, y agentCard) int {
-		if x.Name < y.Name {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out.Data, func(x, y agentCard) int { return strings.Compare(x.Name, y.Name) })
 	return web.JSON(w, http.StatusOK, out)
 }
 

@@ -261,8 +261,7 @@ func (h *a2aHandler) runTask(ctx context.Context, t *agentTurn, task agent.Task,
 // background runs a non-blocking task after the response: it outlives the
 // request (on the host; a Lambda function is frozen once it answered).
 func (h *a2aHandler) background(t *agentTurn, task agent.Task) {
-	ctx := requestid.With(context.WithoutCancel(context.Background()), t.id)
-	ctx = auth.WithPrincipal(ctx, t.p)
+	ctx := auth.WithPrincipal(requestid.With(context.Background(), t.id), t.p)
 	ctx, cancel := context.WithTimeout(ctx, h.a.Config.Routing.ResponseTimeout.Duration+time.Minute)
 	go func() {
 		defer cancel()
