@@ -13,7 +13,7 @@ FTS_TAG := -tags=sqlite_fts5
 export GOFLAGS := $(strip $(filter-out $(FTS_TAG),$(shell $(GO) env GOFLAGS)) $(FTS_TAG))
 
 .PHONY: help run test test-setup test-go fuzz node-deps browser-deps bench vet fmt build clean check-infra lambda-local bench-lambda host \
-	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction build-RagFunction
+	build-ChatFunction build-ConversationsFunction build-AgentsFunction build-DiscoveryFunction build-TenantFunction build-AdminFunction build-RagFunction build-McpFunction
 
 run: ## the gateway on 127.0.0.1:8080 with the built-in simulator (SPASS_SIM_TOKEN_DELAY sets its pace)
 	$(GO) run ./local/cmd/gateway
@@ -106,6 +106,8 @@ build-AdminFunction:
 	$(call bootstrap,admin)
 build-RagFunction:
 	$(call bootstrap,rag)
+build-McpFunction:
+	$(call bootstrap,mcp)
 
 # The whole bundle as Lambda functions on one port, under local/lambda's Runtime API
 # emulator (the bootstraps are built for this machine into bin/lambda).

@@ -245,8 +245,13 @@ func checkCall(t *testing.T, ex example, base string) {
 				events = append(events, data)
 			}
 		}
-		// A chat stream ends with [DONE], a Responses API stream with its terminal event.
-		ended := len(events) > 0 && (events[len(events)-1] == "[DONE]" || strings.Contains(events[len(events)-1], `"type":"response.completed"`))
+		// A chat stream ends with [DONE], a Responses API stream with its terminal event,
+		// an A2A stream (docs/a2a.md) with its final status-update.
+		last := ""
+		if len(events) > 0 {
+			last = events[len(events)-1]
+		}
+		ended := last == "[DONE]" || strings.Contains(last, `"type":"response.completed"`) || strings.Contains(last, `"final":true`)
 		if len(events) < 2 || !ended || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
 			t.Fatalf("stream did not complete: %q", events)
 		}

@@ -11,6 +11,7 @@ import (
 	"spass/functions/agents"
 	"spass/functions/conversations"
 	"spass/functions/discovery"
+	"spass/functions/mcp"
 	"spass/functions/openai"
 	"spass/functions/rag"
 	"spass/functions/tenant"
@@ -35,6 +36,7 @@ var Groups = []Group{
 	{Name: "tenant", Routes: tenant.Routes, New: tenant.New},
 	{Name: "admin", Routes: admin.Routes, New: admin.New},
 	{Name: "rag", Routes: rag.Routes, New: rag.New},
+	{Name: "mcp", Routes: mcp.Routes, New: mcp.New},
 }
 
 // Handler mounts every group's routes on one mux. Unknown paths get the catalog's

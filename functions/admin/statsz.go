@@ -6,6 +6,7 @@ import (
 
 	"spass/shared/apierr"
 	"spass/shared/app"
+	"spass/shared/mcpclient"
 	"spass/shared/metrics"
 	"spass/shared/web"
 )
@@ -21,6 +22,8 @@ type stats struct {
 	Uptime   float64                        `json:"uptime_seconds"`
 	Models   map[string]*metrics.ModelStats `json:"models"`
 	Backends map[string]backendStats        `json:"backends"`
+	// MCP lists the MCP tool servers and whether each answers (docs/mcp.md).
+	MCP []mcpclient.Status `json:"mcp_servers"`
 }
 
 // statsz serves "GET /statsz": per-model counters and breaker states as JSON. It
@@ -44,6 +47,10 @@ func statsz(a *app.App) web.HandlerFunc {
 		}
 		for _, b := range a.Router.Backends() {
 			out.Backends[b.Name] = backendStats{Kind: b.Kind, Tier: b.Tier, Breaker: a.Router.BreakerState(b.Name).String()}
+		}
+		out.MCP = []mcpclient.Status{}
+		if a.MCP != nil {
+			out.MCP = a.MCP.Status()
 		}
 		return web.JSON(w, http.StatusOK, out)
 	}

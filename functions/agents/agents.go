@@ -29,6 +29,10 @@ var Routes = []string{
 	"GET /a1/sessions/{id}/messages",
 	"POST /a1/sessions/{id}/compact",
 	"GET /a1/sessions/{id}/lineage",
+	// A2A (a2a.go)
+	"GET /v1/a2a",
+	"GET /v1/a2a/{agent}/.well-known/agent-card.json",
+	"POST /v1/a2a/{agent}",
 }
 
 // New returns the handler for the /a1 group.
@@ -48,6 +52,7 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /a1/sessions/{id}/messages", reader(web.Handle(sessionMessages(a))))
 	mux.Handle("POST /a1/sessions/{id}/compact", user(web.Handle(compact(a))))
 	mux.Handle("GET /a1/sessions/{id}/lineage", reader(web.Handle(lineage(a))))
+	mountA2A(mux, a)
 	return a.Middleware(mux)
 }
 

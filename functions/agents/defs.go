@@ -87,7 +87,7 @@ func readAgent(a *app.App, r *http.Request, name string) (agent.Agent, error) {
 		err = ag.Validate()
 	}
 	if err == nil {
-		err = agent.CheckTools(ag, func(t string) bool { _, ok := a.Tools.Get(t); return ok })
+		err = agent.CheckTools(ag, a.Tools.Known)
 	}
 	if err != nil {
 		return agent.Agent{}, invalid(err)

@@ -93,7 +93,14 @@ func (t *agentTurn) read(r *http.Request) error {
 	if t.sess, err = findSession(t.a, r); err != nil {
 		return err
 	}
-	ag, ok, err := t.a.FindAgent(r.Context(), t.p.Tenant, t.sess.Agent)
+	return t.load(r.Context())
+}
+
+// load finds the session's agent, applies the session's overrides and reads the
+// compaction policy: what a turn needs beside its message, from any surface
+// (POST /a1/sessions/{id}/messages, A2A).
+func (t *agentTurn) load(ctx context.Context) error {
+	ag, ok, err := t.a.FindAgent(ctx, t.p.Tenant, t.sess.Agent)
 	if err != nil {
 		return apierr.E(apierr.Internal, "", err)
 	}
@@ -108,38 +115,26 @@ func (t *agentTurn) read(r *http.Request) error {
 		return invalid(err)
 	}
 	t.ag = ag
-	t.pol = t.a.Compaction.PolicyOf(r.Context(), t.p.Tenant, ag)
+	t.pol = t.a.Compaction.PolicyOf(ctx, t.p.Tenant, ag)
 	return nil
 }
 
-// run fits the session into the window, sends the turn through the chat core
-// with the agent's tools only, and keeps the user message, the reply and its steps.
+// run sends the turn to the HTTP client: a JSON answer, or a stream that opens
+// with the agent.turn.start event and carries each step as agent.step.
 func (t *agentTurn) run(ctx context.Context, w http.ResponseWriter) error {
-	t.passages(ctx)
-	win, compacted, err := t.fit(ctx)
-	if err != nil {
-		return err
-	}
-	if err := t.a.Store.AddSessionMessages(ctx, t.p.Tenant, t.sess.ID, t.id, agent.StatusPending, []agent.Message{stored(t.user, nil)}); err != nil {
-		return apierr.E(apierr.Internal, "", err)
-	}
-	req, history, err := t.request(win)
-	if err != nil {
-		t.end(ctx, nil, nil)
-		return err
-	}
-	var steps []chat.Step
 	var held *chat.Held
 	var sink chat.Sink = &chat.Memory{}
 	if t.stream {
-		first, _ := json.Marshal(map[string]any{"object": "agent.turn.start", "session_id": t.sess.ID, "agent": t.ag.Name, "turn": t.id, "compacted": compacted})
-		held = &chat.Held{Sink: chat.HTTP(w), First: first}
+		held = &chat.Held{Sink: chat.HTTP(w)}
 		sink = held
 	}
-	opts := chat.Options{Surface: chat.SurfaceA1, Ref: t.sess.ID, Agent: t.ag.Name, Session: t.sess.ID, History: history,
-		Tools: chat.ToolPolicy{None: len(t.ag.Tools) == 0, Names: t.ag.Tools, MaxRounds: t.ag.MaxRounds},
-		OnStep: func(s chat.Step) {
-			steps = append(steps, s)
+	out, err := t.exec(ctx, sink, turnHooks{
+		Start: func(compacted int) {
+			if held != nil {
+				held.First, _ = json.Marshal(map[string]any{"object": "agent.turn.start", "session_id": t.sess.ID, "agent": t.ag.Name, "turn": t.id, "compacted": compacted})
+			}
+		},
+		Step: func(s chat.Step) {
 			if held != nil {
 				b, _ := json.Marshal(struct {
 					Object string `json:"object"`
@@ -147,18 +142,9 @@ func (t *agentTurn) run(ctx context.Context, w http.ResponseWriter) error {
 				}{"agent.step", s})
 				held.Emit(b)
 			}
-		}}
-	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
-	app.Trace(ctx, res, t.stream)
+		}})
 	if err != nil {
-		t.end(ctx, nil, nil)
 		return err
-	}
-	reply := res.Reply()
-	if res.Interrupted {
-		t.end(ctx, nil, nil)
-	} else {
-		t.end(ctx, &reply, steps)
 	}
 	if held != nil {
 		held.Close()
@@ -167,11 +153,73 @@ func (t *agentTurn) run(ctx context.Context, w http.ResponseWriter) error {
 	for k, v := range sink.Header() {
 		w.Header()[k] = v
 	}
-	if steps == nil {
-		steps = []chat.Step{}
+	res := out.Result
+	return web.JSON(w, http.StatusOK, turnAnswer{Session: t.sess.ID, Message: out.Reply.Message, Steps: out.Steps, Model: res.Model, Backend: res.Backend,
+		Usage: usage{res.Usage.Prompt, res.Usage.Completion, res.Usage.Prompt + res.Usage.Completion}, Compacted: out.Compacted})
+}
+
+// turnHooks let a surface follow a turn: Start once the session fits the window
+// (before the model is asked), Step after each tool call.
+type turnHooks struct {
+	Start func(compacted int)
+	Step  func(chat.Step)
+}
+
+// turnOutput is what a turn produced.
+type turnOutput struct {
+	Result    chat.Result
+	Reply     chat.Reply
+	Steps     []chat.Step // never nil
+	Compacted int
+}
+
+// exec fits the session into the window, sends the turn through the chat core
+// with the agent's tools only, delivering the answer to sink, and keeps the user
+// message, the reply and its steps. The caller holds the session's lease.
+func (t *agentTurn) exec(ctx context.Context, sink chat.Sink, hooks turnHooks) (turnOutput, error) {
+	var out turnOutput
+	t.passages(ctx)
+	win, compacted, err := t.fit(ctx)
+	if err != nil {
+		return out, err
 	}
-	return web.JSON(w, http.StatusOK, turnAnswer{Session: t.sess.ID, Message: reply.Message, Steps: steps, Model: res.Model, Backend: res.Backend,
-		Usage: usage{res.Usage.Prompt, res.Usage.Completion, res.Usage.Prompt + res.Usage.Completion}, Compacted: compacted})
+	out.Compacted = compacted
+	if err := t.a.Store.AddSessionMessages(ctx, t.p.Tenant, t.sess.ID, t.id, agent.StatusPending, []agent.Message{stored(t.user, nil)}); err != nil {
+		return out, apierr.E(apierr.Internal, "", err)
+	}
+	req, history, err := t.request(win)
+	if err != nil {
+		t.end(ctx, nil, nil)
+		return out, err
+	}
+	if hooks.Start != nil {
+		hooks.Start(compacted)
+	}
+	opts := chat.Options{Surface: chat.SurfaceA1, Ref: t.sess.ID, Agent: t.ag.Name, Session: t.sess.ID, History: history,
+		Tools: chat.ToolPolicy{None: len(t.ag.Tools) == 0, Names: t.ag.Tools, MaxRounds: t.ag.MaxRounds},
+		OnStep: func(s chat.Step) {
+			out.Steps = append(out.Steps, s)
+			if hooks.Step != nil {
+				hooks.Step(s)
+			}
+		}}
+	res, err := t.a.Chat.Complete(ctx, t.p, req, opts, sink)
+	app.Trace(ctx, res, t.stream)
+	out.Result = res
+	if err != nil {
+		t.end(ctx, nil, nil)
+		return out, err
+	}
+	out.Reply = res.Reply()
+	if res.Interrupted {
+		t.end(ctx, nil, nil)
+	} else {
+		t.end(ctx, &out.Reply, out.Steps)
+	}
+	if out.Steps == nil {
+		out.Steps = []chat.Step{}
+	}
+	return out, nil
 }
 
 // fit compacts the session until the turn's prompt fits under the policy's limit:

@@ -19,6 +19,7 @@ import (
 	"spass/functions/agents"
 	"spass/functions/conversations"
 	"spass/functions/discovery"
+	"spass/functions/mcp"
 	"spass/functions/openai"
 	"spass/functions/rag"
 	"spass/functions/tenant"
@@ -134,9 +135,10 @@ func (c *contract) checkEvents(t *testing.T, name string, route *routers.Route, 
 		}
 		n++
 	}
-	// A Responses API stream ends with its terminal event.
+	// A Responses API stream ends with its terminal event, an A2A stream
+	// (message/stream) with its final status-update.
 	terminal := strings.Contains(last, `"type":"response.completed"`) || strings.Contains(last, `"type":"response.incomplete"`) ||
-		strings.Contains(last, `"type":"response.failed"`)
+		strings.Contains(last, `"type":"response.failed"`) || strings.Contains(last, `"final":true`)
 	if n == 0 || (last != "[DONE]" && !strings.HasPrefix(last, `{"error"`) && !terminal) {
 		t.Errorf("%s: %d events, last %q", name, n, last)
 	}
@@ -163,4 +165,4 @@ func (c *contract) unexercised(routes ...[]string) []string {
 
 // groupsUnderTest are the groups whose every route TestResponsesMatchSpec exercises.
 // The admin group's queue monitor needs Redis and is exercised by its errors only.
-var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, rag.Routes, {"GET /statsz", "GET /metrics"}}
+var groupsUnderTest = [][]string{openai.Routes, conversations.Routes, agents.Routes, discovery.Routes, tenant.Routes, rag.Routes, mcp.Routes, {"GET /statsz", "GET /metrics"}}

@@ -80,6 +80,9 @@ const (
 	// does not answer. Chat keeps serving (limits fail open, jobs wait, the ledger is
 	// local), so this degrades but never makes the gateway unready.
 	ReasonQueueUnavailable = "queue_unavailable"
+	// ReasonMCPUnreachable: an MCP tool server does not answer. Its tools are left
+	// out of the tool loop; chat keeps serving, so this never makes the gateway unready.
+	ReasonMCPUnreachable = "mcp_server_unreachable"
 )
 
 func readyz(a *app.App) web.HandlerFunc {
@@ -95,6 +98,12 @@ func readyz(a *app.App) web.HandlerFunc {
 				if rd.Status == "ok" {
 					rd.Status = "degraded"
 				}
+			}
+		}
+		if a.MCP != nil && a.MCP.Degraded() {
+			rd.DegradedReasons = append(rd.DegradedReasons, ReasonMCPUnreachable)
+			if rd.Status == "ok" {
+				rd.Status = "degraded"
 			}
 		}
 		status := http.StatusOK

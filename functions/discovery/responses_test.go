@@ -205,6 +205,8 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
 	t.Run("responses api", func(t *testing.T) { exerciseResponsesAPI(t, env, c) })
 	t.Run("agents", func(t *testing.T) { exerciseAgents(t, env, c) })
+	t.Run("a2a", func(t *testing.T) { exerciseA2A(t, env, c) })
+	t.Run("mcp", func(t *testing.T) { exerciseMCP(t, env, c) })
 	t.Run("rag", func(t *testing.T) { exerciseRAG(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {

@@ -3,6 +3,7 @@ package tenant
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"spass/shared/apierr"
 	"spass/shared/app"
@@ -25,14 +26,19 @@ type toolFunction struct {
 	Parameters  json.RawMessage `json:"parameters"`
 }
 
-// usable returns the stack tools p may run: allowed by the tenant and by p's role.
+// usable returns the stack tools p may run: allowed by the tenant and by p's role,
+// then the tools of the tenant's MCP servers that answer (docs/mcp.md).
 func usable(a *app.App, r *http.Request, p identity.Principal) ([]*tools.Tool, error) {
 	eff, err := a.Settings.Effective(r.Context(), p.Tenant)
 	if err != nil {
 		return nil, err
 	}
 	var out []*tools.Tool
-	for _, t := range a.Tools.List() {
+	all := a.Tools.List()
+	if ext := a.Tools.ExternalTools(r.Context(), tools.Call{Principal: p}); len(ext) > 0 {
+		all = append(slices.Clip(all), ext...)
+	}
+	for _, t := range all {
 		if t.Permits(p) && eff.Listed(tenantcfg.ToolAllowlist, t.Name) {
 			out = append(out, t)
 		}
@@ -97,7 +103,7 @@ func executeTool(a *app.App) web.HandlerFunc {
 			allowed = allowed || t.Name == req.Name
 		}
 		// The name is the client's until it matched a tool: quote it clipped.
-		if _, exists := a.Tools.Get(req.Name); !exists {
+		if _, exists := a.Tools.Get(req.Name); !exists && !allowed && !a.Tools.Known(req.Name) {
 			return apierr.P(apierr.ToolNotFound, "name", "No stack tool named "+apierr.Quote(req.Name)+".")
 		}
 		if !allowed {

@@ -40,11 +40,13 @@ var Functions = []FunctionSpec{
 	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"},
 		AlsoBuffered: []string{"POST /v1/chat/completions"}},
 	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
-	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages"}},
+	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages", "POST /v1/a2a/{agent}"},
+		AlsoBuffered: []string{"POST /v1/a2a/{agent}"}},
 	{LogicalID: "DiscoveryFunction", Group: "discovery"},
 	{LogicalID: "TenantFunction", Group: "tenant"},
 	{LogicalID: "AdminFunction", Group: "admin"},
 	{LogicalID: "RagFunction", Group: "rag"},
+	{LogicalID: "McpFunction", Group: "mcp"},
 }
 
 // BundleRoutes routes every group route of the dev shim to its function the way AWS

@@ -37,7 +37,9 @@ type Agent struct {
 	MaxRounds        int        `yaml:"max_rounds,omitempty" json:"max_rounds,omitempty"`
 	Compaction       Compaction `yaml:"compaction,omitempty" json:"compaction"`
 	SessionOverrides []string   `yaml:"session_overrides,omitempty" json:"session_overrides"`
-	Source           string     `yaml:"-" json:"source"`
+	// A2A exposes the agent to other agents over A2A (/v1/a2a, docs/a2a.md).
+	A2A    bool   `yaml:"a2a,omitempty" json:"a2a,omitempty"`
+	Source string `yaml:"-" json:"source"`
 }
 
 // Compaction says when and how a session's older turns are summarized.

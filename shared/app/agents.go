@@ -10,7 +10,7 @@ import (
 // openAgents reads the file agents (their tools checked against the stack
 // tools) and builds the compaction service.
 func (a *App) openAgents() error {
-	files, err := agent.LoadDir(a.Config.AgentsDir, func(t string) bool { _, ok := a.Tools.Get(t); return ok })
+	files, err := agent.LoadDir(a.Config.AgentsDir, a.Tools.Known)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"spass/shared/filestore"
 	"spass/shared/identity"
 	"spass/shared/jobs"
+	"spass/shared/mcpclient"
 	"spass/shared/metrics"
 	"spass/shared/rag"
 	"spass/shared/ratelimit"
@@ -47,6 +48,8 @@ type App struct {
 	Settings *tenantcfg.Service
 	Billing  *billing.Service // nil when billing is disabled
 	Tools    *tools.Registry
+	// MCP is the client of the MCP tool servers in gateway.yaml; nil without any.
+	MCP *mcpclient.Manager
 	// FileAgents are the /a1 agents read from the agents directory at start.
 	FileAgents []agent.Agent
 	// Compaction keeps agent sessions within their models' windows.
@@ -136,6 +139,7 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.openMCP()
 	if err := a.openAgents(); err != nil {
 		a.Close()
 		return nil, err

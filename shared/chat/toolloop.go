@@ -64,27 +64,39 @@ func (s *Service) stackTools(c *call, req *Request) *tools.Selection {
 	var buf [32]uint16
 	picked := buf[:0]
 	var callerNames gjson.Result
-	parsed := false
-	for i, t := range s.Tools.List() {
+	parsed, off := false, false
+	offer := func(t *tools.Tool) bool {
 		if !c.eff.Listed(tenantcfg.ToolAllowlist, t.Name) || !t.Permits(c.p) || pol.Names != nil && !slices.Contains(pol.Names, t.Name) {
-			continue
+			return false
 		}
 		if !parsed {
 			parsed = true
 			choice := gjson.GetBytes(req.Raw, "tool_choice")
 			callerNames = gjson.GetBytes(req.Raw, "tools.#.function.name")
-			if choice.Str == "none" || hasName(callerNames, choice.Get("function.name").Str) {
-				return nil
-			}
+			off = choice.Str == "none" || hasName(callerNames, choice.Get("function.name").Str)
 		}
-		if !hasName(callerNames, t.Name) && s.available(c, t) {
+		return !off && !hasName(callerNames, t.Name) && s.available(c, t)
+	}
+	for i, t := range s.Tools.List() {
+		if offer(t) {
 			picked = append(picked, uint16(i))
+		} else if off {
+			return nil
 		}
 	}
-	if len(picked) == 0 {
-		return nil
+	var sel *tools.Selection
+	if len(picked) > 0 {
+		sel = s.Tools.Select(picked)
 	}
-	return s.Tools.Select(picked)
+	var extra []*tools.Tool // tools of MCP servers (tools.External)
+	for _, t := range s.Tools.ExternalTools(c.ctx, c.toolCall()) {
+		if offer(t) {
+			extra = append(extra, t)
+		} else if off {
+			return nil
+		}
+	}
+	return tools.Extend(sel, extra)
 }
 
 // available asks a tool with an Available check whether it can serve this call.

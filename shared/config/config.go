@@ -22,6 +22,8 @@ type Config struct {
 	Routing Routing           `yaml:"routing"`
 	Billing Billing           `yaml:"billing"`
 	Tools   Tools             `yaml:"tools"`
+	// MCP lists the MCP tool servers every tenant's tool loop may use (see mcp.go).
+	MCP MCP `yaml:"mcp"`
 	// AgentsDir holds the file agents of /a1 (one YAML file each), read at start.
 	AgentsDir string `yaml:"agents_dir"`
 	// Conversations configures /c1 (provider choices, the default model).
@@ -142,6 +144,8 @@ type Target struct {
 type Tenant struct {
 	Tokens   []Token        `yaml:"tokens"`
 	Defaults map[string]any `yaml:"defaults"`
+	// MCPServers are MCP tool servers only this tenant's tool loop uses.
+	MCPServers []MCPServer `yaml:"mcp_servers"`
 }
 
 // Token is a bearer token, stored only as its SHA-256 hex digest.

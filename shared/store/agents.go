@@ -136,7 +136,8 @@ func (db *DB) DeleteSession(ctx context.Context, tenant, user, id string) (bool,
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	for _, q := range []string{`DELETE FROM session_messages WHERE tenant_id = ? AND session_id = ?`, `DELETE FROM session_segments WHERE tenant_id = ? AND session_id = ?`} {
+	for _, q := range []string{`DELETE FROM session_messages WHERE tenant_id = ? AND session_id = ?`, `DELETE FROM session_segments WHERE tenant_id = ? AND session_id = ?`,
+		`DELETE FROM a2a_tasks WHERE tenant_id = ? AND session_id = ?`} {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(q), tenant, id); err != nil {
 			return false, err
 		}

@@ -61,6 +61,7 @@ const (
 	RedactionCloud      = "redaction.cloud"
 	RedactionPatterns   = "redaction.patterns"
 	OverflowAllow       = "overflow.allow"
+	MCPServers          = "mcp.servers"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -81,6 +82,7 @@ var Keys = []Key{
 	{Name: UserTPM, Kind: Int, Default: int64(0), Min: 0, Max: 1e12, Doc: "tokens per minute per end user; 0 is unlimited"},
 	{Name: CacheEnabled, Kind: Bool, Default: false, Doc: "cache answers to deterministic requests (temperature 0 or a seed) in Redis"},
 	{Name: CacheTTL, Kind: Int, Default: int64(300), Min: 1, Max: 86400, Doc: "seconds a cached answer lives"},
+	{Name: MCPServers, Kind: Strings, Default: []string{"*"}, Doc: "MCP tool servers of gateway.yaml whose tools chats are offered; \"*\" allows all"},
 	{Name: RAGEmbeddingModel, Kind: String, Default: "", Doc: "embedding model of new RAG indices that name none (empty: the first embedding model)"},
 	{Name: RedactionCloud, Kind: Bool, Default: false, Doc: "redact e-mail addresses, phone numbers, card numbers, keys and redaction.patterns from requests sent to cloud tiers; answers get them back"},
 	{Name: RedactionPatterns, Kind: Strings, Default: []string{}, Each: checkPattern, Doc: "extra regular expressions (RE2) redacted as [REDACTED_n]; a capture group redacts the group only"},

@@ -82,6 +82,8 @@ type Registry struct {
 
 	mu         sync.RWMutex
 	selections map[string]*Selection // by the List indices they hold, see Select
+
+	external External // tools known only at run time (MCP servers), see SetExternal
 }
 
 // NewRegistry returns an empty registry.
@@ -91,33 +93,43 @@ func NewRegistry() *Registry {
 
 // Add compiles t's schema and registers it; a name may be added once.
 func (r *Registry) Add(t Tool) error {
-	if t.Name == "" || t.Execute == nil {
-		return errors.New("tools: a tool needs a name and an Execute function")
-	}
 	if _, dup := r.tools[t.Name]; dup {
 		return fmt.Errorf("tools: %s added twice", t.Name)
 	}
+	pt, err := Prepare(t)
+	if err != nil {
+		return err
+	}
+	r.tools[t.Name] = pt
+	i, _ := slices.BinarySearchFunc(r.sorted, t.Name, func(x *Tool, name string) int { return strings.Compare(x.Name, name) })
+	r.sorted = slices.Insert(r.sorted, i, pt)
+	return nil
+}
+
+// Prepare compiles t's schema and encodes its definition: what Add does, for
+// tools that live outside the registry (see External).
+func Prepare(t Tool) (*Tool, error) {
+	if t.Name == "" || t.Execute == nil {
+		return nil, errors.New("tools: a tool needs a name and an Execute function")
+	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(t.Parameters))
 	if err != nil {
-		return fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+		return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
 	}
 	c := jsonschema.NewCompiler()
 	url := "tool://" + t.Name + ".json"
 	if err := c.AddResource(url, doc); err != nil {
-		return fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+		return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
 	}
 	if t.schema, err = c.Compile(url); err != nil {
-		return fmt.Errorf("tools: %s: schema: %w", t.Name, err)
+		return nil, fmt.Errorf("tools: %s: schema: %w", t.Name, err)
 	}
 	t.def, err = json.Marshal(map[string]any{"type": "function", "function": map[string]any{
 		"name": t.Name, "description": t.Description, "parameters": t.Parameters}})
 	if err != nil {
-		return fmt.Errorf("tools: %s: %w", t.Name, err)
+		return nil, fmt.Errorf("tools: %s: %w", t.Name, err)
 	}
-	r.tools[t.Name] = &t
-	i, _ := slices.BinarySearchFunc(r.sorted, t.Name, func(x *Tool, name string) int { return strings.Compare(x.Name, name) })
-	r.sorted = slices.Insert(r.sorted, i, &t)
-	return nil
+	return &t, nil
 }
 
 // Get returns the named tool.
@@ -138,6 +150,9 @@ func (t *Tool) Permits(p identity.Principal) bool {
 // Run validates args and executes the named tool. The error is always an *Error.
 func (r *Registry) Run(ctx context.Context, p Call, name string, args json.RawMessage) (any, error) {
 	t, ok := r.tools[name]
+	if !ok && r.external != nil {
+		t, ok = r.external.Tool(ctx, p, name)
+	}
 	if !ok {
 		return nil, Errorf("unknown_tool", "no tool named %q", name)
 	}
