@@ -57,6 +57,13 @@ func parseResponses(body []byte) (*respRequest, error) {
 	if len(r.Input) == 0 || string(r.Input) == "null" {
 		return nil, apierr.P(apierr.MissingParameter, "input", "You must provide an input parameter.")
 	}
+	// Objects kept at a cloud backend belong to the gateway's account, shared by
+	// every tenant: a native backend must never be asked for them.
+	for _, k := range []string{"conversation", "prompt"} {
+		if v := gjson.GetBytes(body, k); v.Exists() && v.Type != gjson.Null {
+			return nil, apierr.P(apierr.InvalidRequest, k, k+" is not served by this gateway; continue a conversation with previous_response_id.")
+		}
+	}
 	if r.Background {
 		return nil, apierr.P(apierr.InvalidRequest, "background", "background responses are not served by this gateway; send background: false.")
 	}

@@ -340,6 +340,8 @@ func TestResponsesRefusals(t *testing.T) {
 		{`{"model":"sim-chat","input":"x","tools":[{"type":"web_search"}]}`, 400, "invalid_request"},
 		{`{"model":"sim-chat","input":[{"type":"item_reference","id":"x"}]}`, 400, "invalid_request"},
 		{`{"model":"sim-chat","input":"x","previous_response_id":"resp_missing"}`, 404, "response_not_found"},
+		{`{"model":"native-chat","input":"x","conversation":"conv_theirs"}`, 400, "invalid_request"},
+		{`{"model":"native-chat","input":"x","prompt":{"id":"pmpt_theirs"}}`, 400, "invalid_request"},
 	} {
 		expectError(t, gatewaytest.Do(t, env.Request(t, "POST", "/v1/responses", tc.body)), tc.status, tc.code)
 	}

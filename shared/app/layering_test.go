@@ -30,7 +30,8 @@ func TestLayering(t *testing.T) {
 // inDomain reports whether dep is a domain package: types with no I/O.
 func inDomain(dep string) bool {
 	switch dep {
-	case "spass/shared/agent", "spass/shared/batch", "spass/shared/conversation", "spass/shared/ragdoc", "spass/shared/media", "spass/shared/memory", "spass/shared/identity":
+	case "spass/shared/agent", "spass/shared/batch", "spass/shared/conversation", "spass/shared/ragdoc", "spass/shared/media", "spass/shared/memory", "spass/shared/identity",
+		"spass/shared/response":
 		return true
 	}
 	return !strings.HasPrefix(dep, "spass/")
