@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx", for setVersion
 	"github.com/jmoiron/sqlx"
@@ -245,4 +246,42 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 			t.Fatalf("integrity %q %v", v, err)
 		}
 	})
+}
+
+func TestJobSlotsAreClaimedOnce(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			hosts := []*store.DB{openAt(t, dsn), openAt(t, dsn), openAt(t, dsn)}
+			now := time.Date(2026, 3, 1, 10, 1, 0, 0, time.UTC)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			won := 0
+			for _, h := range hosts {
+				wg.Go(func() {
+					ok, err := h.ClaimJobSlot(ctx, "rollup:hour@2026-03-01T10:00Z", now)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						mu.Lock()
+						won++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if won != 1 {
+				t.Fatalf("%d hosts claimed the slot, want 1", won)
+			}
+			if ok, _ := hosts[0].ClaimJobSlot(ctx, "rollup:hour@2026-03-01T11:00Z", now.Add(time.Hour)); !ok {
+				t.Fatal("the next period was not claimable")
+			}
+			// Two days on, the old claim is pruned and its id could be claimed again.
+			if ok, _ := hosts[1].ClaimJobSlot(ctx, "rollup:hour@2026-03-01T10:00Z", now.Add(49*time.Hour)); !ok {
+				t.Fatal("an old claim was not pruned")
+			}
+		})
+	}
 }
