@@ -1,0 +1,253 @@
+// Package multihost runs the gateway as several hosts: three gateway processes
+// and one workers process on one PostgreSQL database and one Redis, each gateway
+// with a data dir (and ledger journal) of its own, as on separate machines. The
+// package has only tests.
+package multihost
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"spass/local/pgtest"
+	"spass/local/redistest"
+	"spass/shared/store"
+)
+
+// redisDB is this package's Redis database (see local/redistest).
+const redisDB = 7
+
+// TestThreeGatewaysShareOneStore: traffic spread over three gateways reaches all
+// three and leaves exactly one ledger row per answered request, also across a
+// gateway killed with SIGKILL mid-traffic and restarted on its data dir; a rate
+// limit holds across the hosts; a conversation begun on one host continues on
+// another; a tenant setting written on one host shows on the others within the
+// settings TTL; a cached answer on one host is a hit on another.
+func TestThreeGatewaysShareOneStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs four processes")
+	}
+	redistest.Open(t, redisDB)
+	dsn := pgtest.URL(t)
+	c := newCluster(t, dsn, fmt.Sprintf("redis://127.0.0.1:6379/%d", redisDB))
+	c.env = append(c.env, "SPASS_LOG_LEVEL=warn")
+	c.startGateways(3)
+	c.startWorkers()
+	gw := c.gateways
+	ctx := context.Background()
+
+	t.Run("a conversation continues on another host", func(t *testing.T) {
+		var first struct {
+			ID string `json:"conversation_id"`
+		}
+		status, body := call(t, gw[0], "POST", "/c1/chat", userToken, `{"message": "My name is Ada."}`)
+		if status != 200 || json.Unmarshal(body, &first) != nil || first.ID == "" {
+			t.Fatalf("first turn on host 0: %d %s", status, body)
+		}
+		status, body = call(t, gw[1], "POST", "/c1/chat", userToken, `{"conversation_id": "`+first.ID+`", "message": "What is my name?"}`)
+		if status != 200 {
+			t.Fatalf("second turn on host 1: %d %s", status, body)
+		}
+		var conv struct {
+			Messages []struct {
+				Role    string `json:"role"`
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		status, body = call(t, gw[2], "GET", "/c1/conversations/"+first.ID+"?limit=50", userToken, "")
+		if status != 200 || json.Unmarshal(body, &conv) != nil || len(conv.Messages) != 4 || conv.Messages[0].Content != "My name is Ada." {
+			t.Fatalf("conversation read on host 2: %d %s, want both turns (4 messages)", status, body)
+		}
+	})
+
+	t.Run("a rate limit holds across hosts", func(t *testing.T) {
+		ok, limited := 0, 0
+		for i := range 3 * limitRPM {
+			status, body := call(t, gw[i%3], "POST", "/v1/chat/completions", limitedToken, chatBody(false, ""))
+			switch status {
+			case 200:
+				ok++
+			case 429:
+				limited++
+			default:
+				t.Fatalf("status %d %s", status, body)
+			}
+		}
+		// One process's own count would let 3*limitRPM through. The limit is a
+		// sliding minute approximated from two fixed windows: a burst that
+		// straddles a window boundary may get one more.
+		if ok < limitRPM || ok > limitRPM+1 || limited != 3*limitRPM-ok {
+			t.Fatalf("%d answered and %d limited of %d over three hosts, want %d answered", ok, limited, 3*limitRPM, limitRPM)
+		}
+	})
+
+	t.Run("settings and the response cache are shared", func(t *testing.T) {
+		status, body := call(t, gw[0], "PUT", "/v1/tenant/config", adminToken, `{"cache.enabled": true}`)
+		if status != 200 {
+			t.Fatalf("PUT /v1/tenant/config: %d %s", status, body)
+		}
+		// Settings are cached per process for two seconds (docs/deployment.md):
+		// host 1 sees the change within that; the bound here only ends a failure.
+		seed := fmt.Sprint(time.Now().UnixNano())
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp := post(t, gw[1], "/v1/chat/completions", userToken, chatBody(false, seed))
+			resp.Body.Close()
+			if resp.Header.Get("SPASS-Cache") != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("host 1 never saw cache.enabled written on host 0")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		resp := post(t, gw[2], "/v1/chat/completions", userToken, chatBody(false, seed))
+		resp.Body.Close()
+		if got := resp.Header.Get("SPASS-Cache"); got != "hit" {
+			t.Fatalf("the same request on host 2: SPASS-Cache %q, want hit (Redis cache shared)", got)
+		}
+	})
+
+	// Traffic over the three hosts; host 1 is killed with SIGKILL in the middle
+	// and restarted on its data dir, which replays its journal into PostgreSQL.
+	var answered sync.Map // request id -> host
+	var perHost [3]atomic.Int64
+	var count atomic.Int64
+	trafficCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := 0; trafficCtx.Err() == nil; i++ {
+				n := (w + i) % 3
+				if id, ok := chat(trafficCtx, gw[n].addr, i%2 == 0); ok {
+					answered.Store(id, n)
+					perHost[n].Add(1)
+					count.Add(1)
+				}
+			}
+		})
+	}
+	waitCount(t, &count, 150)
+	gw[1].kill()
+	waitCount(t, &count, count.Load()+60) // the others carry on
+	c.start(gw[1])
+	waitCount(t, &count, count.Load()+60)
+	stop()
+	wg.Wait()
+	for _, h := range gw {
+		h.stop()
+	}
+	for n := range perHost {
+		if perHost[n].Load() == 0 {
+			t.Errorf("host %d answered nothing: the traffic was not spread", n)
+		}
+	}
+
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.LedgerRows(ctx, "acme", 0, time.Now().Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	billed := map[string]int{}
+	for _, r := range rows {
+		billed[r.RequestID]++
+		if billed[r.RequestID] > 1 {
+			t.Fatalf("request %s billed twice", r.RequestID)
+		}
+	}
+	missing := 0
+	answered.Range(func(k, v any) bool {
+		if billed[k.(string)] != 1 {
+			missing++
+			t.Logf("answered by host %d, no ledger row: %s", v, k)
+		}
+		return true
+	})
+	if missing > 0 {
+		t.Fatalf("%d of %d answered requests have no ledger row", missing, count.Load())
+	}
+	t.Logf("%d answered (hosts %d/%d/%d), %d acme ledger rows", count.Load(), perHost[0].Load(), perHost[1].Load(), perHost[2].Load(), len(rows))
+}
+
+// chatBody is a /v1 chat request; a seed makes it cacheable.
+func chatBody(stream bool, seed string) string {
+	extra := ""
+	if seed != "" {
+		extra = `, "temperature": 0, "seed": ` + seed[len(seed)-9:]
+	}
+	return fmt.Sprintf(`{"model": "sim-chat", "messages": [{"role": "user", "content": "hello there"}], "stream": %v%s}`, stream, extra)
+}
+
+// chat sends one /v1 chat request to addr and reports its id if the answer
+// arrived complete.
+func chat(ctx context.Context, addr string, stream bool) (string, bool) {
+	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(chatBody(stream, "")))
+	req.Header.Set("Authorization", "Bearer "+userToken)
+	req.Header.Set("SPASS-User-Id", "u")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return "", false
+	}
+	complete := false
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		complete = complete || line == "data: [DONE]" || (!stream && strings.HasSuffix(line, "}"))
+	}
+	return resp.Header.Get("SPASS-Request-Id"), complete && sc.Err() == nil
+}
+
+func post(t *testing.T, h *host, path, token, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+h.addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("SPASS-User-Id", "alice")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// call sends one request and returns its status and body.
+func call(t *testing.T, h *host, method, path, token, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+h.addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("SPASS-User-Id", "alice")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// waitCount waits until n requests were answered; the bound only ends a failure.
+func waitCount(t *testing.T, count *atomic.Int64, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); count.Load() < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d requests answered", count.Load(), n)
+		}
+	}
+}
