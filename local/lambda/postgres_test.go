@@ -2,7 +2,9 @@ package lambda_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,22 +63,47 @@ func TestBundleOnPostgresBillsBeforeTheInvocationEnds(t *testing.T) {
 		billedAtOnce(t, resp)
 	})
 	t.Run("streamed, concurrently", func(t *testing.T) {
+		// Read to the end of the body, which is the end of the invocation: an SDK
+		// stops at "data: [DONE]", which the handler writes before it bills.
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(func() {
-				var resp *http.Response
-				s := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "sim-chat", Messages: msgs}, option.WithResponseInto(&resp))
-				for s.Next() {
-				}
-				if err := s.Err(); err != nil {
+				body := `{"model": "sim-chat", "stream": true, "messages": [{"role": "user", "content": "Hello"}]}`
+				req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+bundleToken)
+				req.Header.Set("SPASS-User-Id", "alice")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
 					t.Error(err)
 					return
 				}
-				s.Close()
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "data: [DONE]") {
+					t.Errorf("stream: %d %v %s", resp.StatusCode, err, b)
+					return
+				}
 				billedAtOnce(t, resp)
 			})
 		}
 		wg.Wait()
+	})
+	t.Run("streamed through the SDK", func(t *testing.T) {
+		var resp *http.Response
+		s := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "sim-chat", Messages: msgs}, option.WithResponseInto(&resp))
+		content := ""
+		for s.Next() {
+			if c := s.Current(); len(c.Choices) > 0 {
+				content += c.Choices[0].Delta.Content
+			}
+		}
+		if err := s.Err(); err != nil || content == "" {
+			t.Fatalf("%v %q", err, content)
+		}
+		s.Close()
+		mu.Lock()
+		answered[resp.Header.Get("SPASS-Request-Id")] = true // its row is checked after the functions stop
+		mu.Unlock()
 	})
 	t.Run("models", func(t *testing.T) {
 		if _, err := client.Models.List(ctx); err != nil {
@@ -100,7 +127,7 @@ func TestBundleOnPostgresBillsBeforeTheInvocationEnds(t *testing.T) {
 			t.Errorf("request %s has %d ledger rows after the functions stopped, want 1", id, seen[id])
 		}
 	}
-	if len(answered) != 4 || len(rows) != len(answered) {
-		t.Errorf("%d requests answered, %d ledger rows: want 4 and one each", len(answered), len(rows))
+	if len(answered) != 5 || len(rows) != len(answered) {
+		t.Errorf("%d requests answered, %d ledger rows: want 5 and one each", len(answered), len(rows))
 	}
 }
