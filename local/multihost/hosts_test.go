@@ -57,7 +57,9 @@ func newCluster(t *testing.T, databaseURL, redisURL string) *cluster {
 	t.Cleanup(sim.Close)
 	cfg := filepath.Join(dir, "gateway.yaml")
 	yaml := fmt.Sprintf(`backends: [{name: sim, kind: simulator, base_url: %q}]
-models: [{id: sim-chat, chain: [{backend: sim}], pricing: {input: 1, output: 2}}]
+models:
+  - {id: sim-chat, chain: [{backend: sim}], pricing: {input: 1, output: 2}}
+  - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
 tenants:
   acme: {tokens: [{name: u, sha256: %s, role: user}, {name: a, sha256: %s, role: tenant_admin}]}
   limited:

@@ -70,6 +70,34 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 		}
 	})
 
+	t.Run("a RAG index written on one host is indexed by the workers and searched on another", func(t *testing.T) {
+		if status, body := call(t, gw[0], "POST", "/a1/rag/indices", adminToken, `{"name": "handbook"}`); status != 201 {
+			t.Fatalf("create the index on host 0: %d %s", status, body)
+		}
+		doc := `{"id": "relay", "title": "Orion relay", "content_type": "text/markdown",
+			"content": "# Setup\n\nThe Orion relay listens on port 8443.\n\n# Errors\n\nORN-4471 means the upstream refused the TLS handshake."}`
+		if status, body := call(t, gw[1], "POST", "/a1/rag/indices/handbook/documents", adminToken, doc); status != 202 {
+			t.Fatalf("add the document on host 1: %d %s", status, body)
+		}
+		// The rag:index job runs on the workers process (Redis queue); the bound
+		// only ends a failure.
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, body := call(t, gw[2], "GET", "/a1/rag/indices/handbook/documents/relay", adminToken, "")
+			if strings.Contains(string(body), `"status":"indexed"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the document was never indexed: %s", body)
+			}
+		}
+		for _, mode := range []string{"keyword", "hybrid"} {
+			status, body := call(t, gw[2], "POST", "/a1/rag/indices/handbook/query", adminToken, `{"query": "which port does the relay listen on?", "mode": "`+mode+`"}`)
+			if status != 200 || !strings.Contains(string(body), `"document_id":"relay"`) {
+				t.Errorf("%s query on host 2: %d %s", mode, status, body)
+			}
+		}
+	})
+
 	t.Run("a rate limit holds across hosts", func(t *testing.T) {
 		ok, limited := 0, 0
 		for i := range 3 * limitRPM {
@@ -97,24 +125,27 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 			t.Fatalf("PUT /v1/tenant/config: %d %s", status, body)
 		}
 		// Settings are cached per process for two seconds (docs/deployment.md):
-		// host 1 sees the change within that; the bound here only ends a failure.
+		// each host sees the change within that; the bound only ends a failure.
 		seed := time.Now().UnixNano()%1_000_000_000 + 1
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			resp := post(t, gw[1], "/v1/chat/completions", userToken, chatBody(false, seed))
-			resp.Body.Close()
-			if resp.Header.Get("SPASS-Cache") != "" {
-				break
+		cacheHeader := func(h *host) string {
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				resp := post(t, h, "/v1/chat/completions", userToken, chatBody(false, seed))
+				resp.Body.Close()
+				if got := resp.Header.Get("SPASS-Cache"); got != "" {
+					return got
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("host %s never saw cache.enabled written on host 0", h.addr)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			if time.Now().After(deadline) {
-				t.Fatal("host 1 never saw cache.enabled written on host 0")
-			}
-			time.Sleep(100 * time.Millisecond)
 		}
-		resp := post(t, gw[2], "/v1/chat/completions", userToken, chatBody(false, seed))
-		resp.Body.Close()
-		if got := resp.Header.Get("SPASS-Cache"); got != "hit" {
-			t.Fatalf("the same request on host 2: SPASS-Cache %q, want hit (Redis cache shared)", got)
+		if got := cacheHeader(gw[1]); got != "miss" {
+			t.Fatalf("first cacheable request on host 1: SPASS-Cache %q, want miss", got)
+		}
+		if got := cacheHeader(gw[2]); got != "hit" {
+			t.Fatalf("the same request on host 2: SPASS-Cache %q, want hit (one cache in Redis)", got)
 		}
 	})
 
