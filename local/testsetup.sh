@@ -38,6 +38,7 @@ report() {
   need 'test -x /usr/bin/chromium && test -f local/browsertest/node_modules/playwright-core/package.json' "TestBrowser" "make browser-deps (root: apt-get install chromium)"
   need 'test -f local/browsertest/node_modules/@redocly/cli/package.json' "TestRedoclyLint" "make browser-deps"
   need 'redis-cli -h 127.0.0.1 -p 6379 ping' "the Redis tests (jobs, rate limits, cache, workers)" "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''"
+  need 'pg_isready -q -h 127.0.0.1 -p 5432' "the PostgreSQL halves of the store tests, local/multihost, the Lambda bundle on PostgreSQL" "bash local/pgtest/start.sh (root: installs postgresql, runs a trust-auth cluster on 127.0.0.1:5432)"
   need 'command -v redis-server' "TestRedisOutage (local/outagetest)" "apt-get install redis-server"
   need 'test -f ../shared/reference/sam.schema.json' "TestTemplateMatchesSAMSchema, the OpenAI schema tests (local/openaispec)" "put shared/reference (sam.schema.json, openai-openapi.yaml) beside the checkout"
   need 'command -v promtool' "TestPrometheus, TestMetricsPassPromtool" "apt-get install prometheus"

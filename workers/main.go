@@ -32,7 +32,7 @@ import (
 const about = "spass-workers: the gateway's asynq job queues on REDIS_URL and the scheduler of the periodic jobs."
 
 // variables are the environment variables the workers read.
-var variables = append(config.Pick("REDIS_URL", "SPASS_CONFIG", "SPASS_DATA_DIR", "BACKEND_KIND", "BACKEND_BASE_URL",
+var variables = append(config.Pick("REDIS_URL", "DATABASE_URL", "SPASS_CONFIG", "SPASS_DATA_DIR", "BACKEND_KIND", "BACKEND_BASE_URL",
 	"BACKEND_API_KEY", "MODEL_NAME", config.LogFormatEnv, config.LogLevelEnv),
 	config.Variable{Name: "SPASS_WORKER_CONCURRENCY", Meaning: "jobs run at once (default 4)"},
 	config.Variable{Name: "SPASS_WORKERS_METRICS_ADDR", Meaning: "where GET /metrics is served (default none)"})

@@ -46,8 +46,9 @@ func bootstraps(t *testing.T) map[string]string {
 const bundleToken = "sk-lambda-test"
 
 // startBundle runs every function's real bootstrap under the emulator, on the
-// routes lambda-local serves, with one simulator backend behind h.
-func startBundle(t *testing.T, backend http.Handler) (*lambda.Emulator, string) {
+// routes lambda-local serves, with one simulator backend behind h; extra is
+// added to the functions' environment.
+func startBundle(t *testing.T, backend http.Handler, extra ...string) (*lambda.Emulator, string) {
 	t.Helper()
 	bins := bootstraps(t)
 	tpl := loadTemplate(t)
@@ -58,6 +59,7 @@ func startBundle(t *testing.T, backend http.Handler) (*lambda.Emulator, string) 
 	sim := httptest.NewServer(backend)
 	t.Cleanup(sim.Close)
 	env := []string{"BACKEND_KIND=simulator", "BACKEND_BASE_URL=" + sim.URL, "MODEL_NAME=sim-chat,sim-vision", "API_KEYS=" + bundleToken}
+	env = append(env, extra...)
 	logs := &syncBuffer{}
 	fns := lambda.BundleFunctions(tpl, bins, env)
 	for i := range fns {

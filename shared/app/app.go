@@ -90,7 +90,11 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "spass.db"))
+	dsn := filepath.Join(cfg.DataDir, "spass.db")
+	if cfg.DatabaseURL != "" {
+		dsn = cfg.DatabaseURL
+	}
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}

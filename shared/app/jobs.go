@@ -64,6 +64,7 @@ func (a *App) StartJobs(ctx context.Context, getenv func(string) string) (stop f
 		if err != nil {
 			return nil, err
 		}
+		sch.Claim = a.Store.ClaimJobSlot // several hosts on one store: one runs each period
 		a.LocalJobs.Start()
 		sch.CatchUp(ctx)
 		sch.Start()

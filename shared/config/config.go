@@ -30,6 +30,9 @@ type Config struct {
 	Conversations Conversations `yaml:"conversations"`
 	// RedisURL enables asynq workers, shared rate limits and the response cache.
 	RedisURL string `yaml:"redis_url"`
+	// DatabaseURL (postgres://...) puts the store on PostgreSQL, shared by every
+	// host; empty keeps it in SQLite under DataDir (the embedded default).
+	DatabaseURL string `yaml:"database_url"`
 	// Operators are the tokens of whoever runs the gateway (see operators.go).
 	Operators []Token `yaml:"operators"`
 	// Server bounds slow, idle and numerous connections (see operators.go).

@@ -76,6 +76,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv("REDIS_URL"); v != "" {
 		c.RedisURL = v
 	}
+	if v := getenv("DATABASE_URL"); v != "" {
+		c.DatabaseURL = v
+	}
 	if err := checkQuickStart(getenv); err != nil {
 		return err
 	}

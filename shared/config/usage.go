@@ -27,6 +27,7 @@ var Variables = []Variable{
 	{"SPASS_DATA_DIR", "SQLite files and the kept tokens (default ./data)"},
 	{"SPASS_CONFIG", "path of gateway.yaml: several backends, tier chains, tenants"},
 	{"SPASS_AGENTS_DIR", "the /a1 file agents, one YAML file each"},
+	{"DATABASE_URL", "postgres://... to share the store between hosts (default: SQLite under the data dir)"},
 	{"REDIS_URL", "Redis for queues, shared rate limits and the response cache (default: jobs in-process)"},
 	{"SPASS_WORKERS", "inprocess: run the asynq workers inside the gateway"},
 	{LogFormatEnv, "the log on stderr: text (default) or json, one line per request"},

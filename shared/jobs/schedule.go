@@ -24,6 +24,13 @@ type Scheduler struct {
 	jobs     Enqueuer
 	periodic []Periodic
 	ids      []cron.EntryID // ids[i] fires periodic[i]
+	// Claim, if set before Start, is asked for each period's task id before it
+	// is enqueued; the task is skipped unless it answers true. The in-process
+	// runner has no shared queue to refuse a second host's task id, so hosts
+	// sharing a store claim the period there (store.ClaimJobSlot): one host runs
+	// it. A Claim that fails lets the task run (the periodic jobs are
+	// idempotent: better twice than never).
+	Claim func(ctx context.Context, taskID string, now time.Time) (bool, error)
 }
 
 // NewScheduler schedules every Periodic of kinds onto e.
@@ -54,6 +61,14 @@ func (s *Scheduler) Stop() { <-s.cron.Stop().Done() }
 // error, when that period's task was already enqueued (by this or another
 // scheduler).
 func (s *Scheduler) Fire(ctx context.Context, p Periodic, now time.Time) (enqueued bool, err error) {
+	if s.Claim != nil {
+		ok, err := s.Claim(ctx, p.TaskID(now), now)
+		if err != nil {
+			slog.Warn("periodic job slot not claimed; running it here", "periodic", p.Name, "err", err)
+		} else if !ok {
+			return false, nil
+		}
+	}
 	_, err = s.jobs.Enqueue(ctx, p.Task, asynq.TaskID(p.TaskID(now)), asynq.Retention(p.Period))
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask):

@@ -7,7 +7,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"spass/local/pgtest"
 	"spass/shared/jobs"
+	"spass/shared/store"
 )
 
 func asynqTask() *asynq.Task { return asynq.NewTask(typeProbe, []byte(`{"tick":1}`)) }
@@ -86,4 +88,46 @@ func TestSchedulersEnqueueOncePerPeriod(t *testing.T) {
 			waitFor(t, "next period ran", func() bool { return p.count() == 2 })
 		})
 	}
+}
+
+// TestHostsOnOneStoreRunAPeriodOnce: three hosts without Redis, each with its
+// own in-process runner and scheduler, share one PostgreSQL store; each period's
+// task runs on one of them.
+func TestHostsOnOneStoreRunAPeriodOnce(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.URL(t)
+	p := &probe{}
+	k := p.kind()
+	k.Periodic = []jobs.Periodic{{Name: "test:tick", Spec: "1 * * * *", Period: time.Hour, Task: asynqTask()}}
+	var scheds []*jobs.Scheduler
+	for range 3 {
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := jobs.NewScheduler(startLocal(t, jobs.LocalConfig{}, k), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Claim = db.ClaimJobSlot
+		scheds = append(scheds, s)
+	}
+	now := time.Date(2026, 3, 1, 10, 1, 0, 0, time.UTC)
+	for _, at := range []time.Time{now, now.Add(time.Hour)} {
+		enqueued := 0
+		for _, s := range scheds {
+			ok, err := s.Fire(ctx, k.Periodic[0], at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				enqueued++
+			}
+		}
+		if enqueued != 1 {
+			t.Fatalf("period %s enqueued on %d hosts, want 1", at, enqueued)
+		}
+	}
+	waitFor(t, "both periods ran", func() bool { return p.count() == 2 })
 }

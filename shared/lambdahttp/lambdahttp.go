@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -61,6 +62,7 @@ func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv fun
 	defer a.Close()
 	h := newHandler(a)
 	if underLambda {
+		h = committing(h, a)
 		// Lambda sends SIGTERM before it freezes the sandbox for good (only when an
 		// extension is registered, which WithEnableSIGTERM does); SIGKILL follows
 		// about 500 ms later, so release resources and leave at once.
@@ -73,6 +75,31 @@ func Run(ctx context.Context, newHandler func(*app.App) http.Handler, getenv fun
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg.Addr, h, a.ServerLimits(), stdout)
+}
+
+// commitTimeout bounds the ledger commit at the end of an invocation.
+const commitTimeout = 10 * time.Second
+
+// committing commits the ledger rows of a request before its invocation ends.
+// Elsewhere the ledger's writer commits them about 100 ms later from a goroutine,
+// and the journal keeps them across a crash; a Lambda sandbox is frozen as soon as
+// the invocation returns (the goroutine does not run) and may be recycled with its
+// /tmp journal, so the rows must be in the database first. It runs inside the
+// handler: for a streamed response (lambdaurl) that is before the body's end
+// reaches the runtime, for a buffered one before the proxy returns the response.
+func committing(h http.Handler, a *app.App) http.Handler {
+	if a.Billing == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commitTimeout)
+		defer cancel()
+		if err := a.Billing.Ledger.Sync(ctx); err != nil {
+			// The rows stay in the journal; this sandbox replays it if it lives on.
+			slog.Error("ledger commit at the end of the invocation failed", "err", err)
+		}
+	})
 }
 
 // Config loads the process configuration for a bootstrap. Unlike the dev shim it has

@@ -8,8 +8,10 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"spass/shared/media"
 	"testing"
+
+	"spass/shared/media"
+	"spass/shared/store"
 )
 
 func encoded(t *testing.T, format string, w, h int) []byte {
@@ -73,53 +75,54 @@ func TestInspectImage(t *testing.T) {
 }
 
 func TestImagesAreScopedByTenantAndUser(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t)
-	put := func(tenant, user string) media.Image {
-		t.Helper()
-		img := media.Image{TenantID: tenant, UserID: user, Bytes: encoded(t, "png", 4, 3), Source: media.SourceUpload}
-		if err := db.PutImage(ctx, &img); err != nil {
-			t.Fatal(err)
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		put := func(tenant, user string) media.Image {
+			t.Helper()
+			img := media.Image{TenantID: tenant, UserID: user, Bytes: encoded(t, "png", 4, 3), Source: media.SourceUpload}
+			if err := db.PutImage(ctx, &img); err != nil {
+				t.Fatal(err)
+			}
+			tick()
+			return img
 		}
-		tick()
-		return img
-	}
-	a1, b1, a2, g1 := put("acme", "alice"), put("acme", "bob"), put("acme", "alice"), put("globex", "alice")
-	if a1.ID[:4] != "img_" || a1.ContentType != "image/png" || a1.Width != 4 || a1.Height != 3 || a1.Size != int64(len(a1.Bytes)) {
-		t.Fatalf("filled in: %+v", a1)
-	}
-	got, ok, err := db.Image(ctx, "acme", "alice", a1.ID)
-	if !ok || err != nil || !bytes.Equal(got.Bytes, a1.Bytes) {
-		t.Fatalf("own image: ok=%v err=%v", ok, err)
-	}
-	for _, c := range []struct{ tenant, user, id string }{
-		{"acme", "alice", b1.ID},   // another user
-		{"globex", "", a1.ID},      // another tenant, even unrestricted
-		{"acme", "", g1.ID},        // ditto, the other way
-		{"acme", "alice", "img_x"}, // no such image
-	} {
-		if _, ok, err := db.Image(ctx, c.tenant, c.user, c.id); ok || err != nil {
-			t.Errorf("Image(%v): ok=%v err=%v", c, ok, err)
+		a1, b1, a2, g1 := put("acme", "alice"), put("acme", "bob"), put("acme", "alice"), put("globex", "alice")
+		if a1.ID[:4] != "img_" || a1.ContentType != "image/png" || a1.Width != 4 || a1.Height != 3 || a1.Size != int64(len(a1.Bytes)) {
+			t.Fatalf("filled in: %+v", a1)
 		}
-		if gone, err := db.DeleteImage(ctx, c.tenant, c.user, c.id); gone || err != nil {
-			t.Errorf("DeleteImage(%v): %v %v", c, gone, err)
+		got, ok, err := db.Image(ctx, "acme", "alice", a1.ID)
+		if !ok || err != nil || !bytes.Equal(got.Bytes, a1.Bytes) {
+			t.Fatalf("own image: ok=%v err=%v", ok, err)
 		}
-	}
-	list, err := db.Images(ctx, "acme", "alice", 10)
-	if err != nil || len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a1.ID || list[0].Bytes != nil {
-		t.Fatalf("alice's list (newest first, no bytes): %+v %v", list, err)
-	}
-	if all, _ := db.Images(ctx, "acme", "", 10); len(all) != 3 {
-		t.Fatalf("tenant-wide list: %d images, want 3", len(all))
-	}
-	if gone, err := db.DeleteImage(ctx, "acme", "", b1.ID); !gone || err != nil {
-		t.Fatalf("unrestricted delete in the tenant: %v %v", gone, err)
-	}
-	if _, ok, _ := db.Image(ctx, "acme", "", b1.ID); ok {
-		t.Fatal("deleted image still readable")
-	}
-	bad := media.Image{TenantID: "acme", Bytes: []byte("plain text"), Source: media.SourceUpload}
-	if err := db.PutImage(ctx, &bad); !errors.Is(err, media.ErrImageType) {
-		t.Fatalf("text stored: %v", err)
-	}
+		for _, c := range []struct{ tenant, user, id string }{
+			{"acme", "alice", b1.ID},   // another user
+			{"globex", "", a1.ID},      // another tenant, even unrestricted
+			{"acme", "", g1.ID},        // ditto, the other way
+			{"acme", "alice", "img_x"}, // no such image
+		} {
+			if _, ok, err := db.Image(ctx, c.tenant, c.user, c.id); ok || err != nil {
+				t.Errorf("Image(%v): ok=%v err=%v", c, ok, err)
+			}
+			if gone, err := db.DeleteImage(ctx, c.tenant, c.user, c.id); gone || err != nil {
+				t.Errorf("DeleteImage(%v): %v %v", c, gone, err)
+			}
+		}
+		list, err := db.Images(ctx, "acme", "alice", 10)
+		if err != nil || len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a1.ID || list[0].Bytes != nil {
+			t.Fatalf("alice's list (newest first, no bytes): %+v %v", list, err)
+		}
+		if all, _ := db.Images(ctx, "acme", "", 10); len(all) != 3 {
+			t.Fatalf("tenant-wide list: %d images, want 3", len(all))
+		}
+		if gone, err := db.DeleteImage(ctx, "acme", "", b1.ID); !gone || err != nil {
+			t.Fatalf("unrestricted delete in the tenant: %v %v", gone, err)
+		}
+		if _, ok, _ := db.Image(ctx, "acme", "", b1.ID); ok {
+			t.Fatal("deleted image still readable")
+		}
+		bad := media.Image{TenantID: "acme", Bytes: []byte("plain text"), Source: media.SourceUpload}
+		if err := db.PutImage(ctx, &bad); !errors.Is(err, media.ErrImageType) {
+			t.Fatalf("text stored: %v", err)
+		}
+	})
 }

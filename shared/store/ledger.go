@@ -115,7 +115,7 @@ func (db *DB) LedgerByRequest(ctx context.Context, tenant, requestID string) ([]
 // on the writer connection, which the replay's commit uses next.
 func (db *DB) LedgerHasRequest(ctx context.Context, tenant, requestID string) (bool, error) {
 	var n int
-	err := db.w.GetContext(ctx, &n, db.w.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM ledger WHERE tenant_id = ? AND request_id = ? LIMIT 1)`), tenant, requestID)
+	err := db.w.GetContext(ctx, &n, db.w.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM ledger WHERE tenant_id = ? AND request_id = ? LIMIT 1) AS r`), tenant, requestID)
 	return n > 0, err
 }
 

@@ -69,7 +69,7 @@ func (db *DB) SaveMemory(ctx context.Context, tenant string, e memory.Entry) (me
 	err = db.w.GetContext(ctx, &row, db.w.Rebind(`INSERT INTO memory (id, tenant_id, scope, owner, key, content, tags, search, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, scope, owner, key) DO UPDATE SET content = excluded.content, search = excluded.search,
-			tags = CASE WHEN ? THEN excluded.tags ELSE memory.tags END, updated_at = excluded.updated_at
+			tags = CASE WHEN ? = 1 THEN excluded.tags ELSE memory.tags END, updated_at = excluded.updated_at
 		RETURNING `+memoryColumns),
 		id, tenant, e.Scope, e.Owner, e.Key, e.Content, string(tags), memorySearch(e.Key, e.Content), now, now, e.Tags != nil)
 	if err != nil {

@@ -48,7 +48,7 @@ func (db *DB) CreateRAGIndex(ctx context.Context, tenant string, ix ragdoc.Index
 		chunk_size, chunk_overlap, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
 		ix.ID, tenant, ix.Name, ix.Description, ix.EmbeddingModel, ix.Dimensions, ix.ChunkSize, ix.ChunkOverlap, ix.CreatedAt, ix.UpdatedAt)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		if isUniqueViolation(err) {
 			return ix, ErrRAGIndexExists
 		}
 		return ix, err
@@ -85,7 +85,7 @@ func (db *DB) RAGIndices(ctx context.Context, tenant string) ([]ragdoc.Index, er
 // HasRAGIndex reports whether the tenant has any index (rag_query is offered then).
 func (db *DB) HasRAGIndex(ctx context.Context, tenant string) (bool, error) {
 	var n int
-	err := db.r.GetContext(ctx, &n, `SELECT EXISTS (SELECT 1 FROM rag_indices WHERE tenant_id = ?)`, tenant)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM rag_indices WHERE tenant_id = ? LIMIT 1) AS x`, tenant)
 	return n == 1, err
 }
 
@@ -93,7 +93,8 @@ func (db *DB) HasRAGIndex(ctx context.Context, tenant string) (bool, error) {
 func (db *DB) RAGIndexCounts(ctx context.Context, tenant, indexID string) (ragdoc.Counts, error) {
 	var c ragdoc.Counts
 	err := db.r.GetContext(ctx, &c, `SELECT COUNT(*) AS documents,
-		COALESCE(SUM(status = 'pending'), 0) AS pending, COALESCE(SUM(status = 'failed'), 0) AS failed,
+		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
+		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
 		COALESCE(SUM(chunks), 0) AS chunks FROM rag_documents WHERE tenant_id = ? AND index_id = ?`, tenant, indexID)
 	return c, err
 }

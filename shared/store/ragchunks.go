@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -91,11 +91,14 @@ func EncodeVector(dst []byte, v []float32) []byte {
 // bm25 per match, most of a query's time when common words match every chunk.
 // Ordering by the score's alias computes bm25 once per match.
 func (db *DB) SearchRAGKeyword(ctx context.Context, tenant, indexID, terms string, f ragdoc.Filter, limit int) ([]ragdoc.Hit, error) {
+	if db.dialect == Postgres {
+		return db.searchRAGKeywordPG(ctx, tenant, indexID, terms, f, limit)
+	}
 	match := `ikey:"k` + strings.TrimPrefix(indexID, "rix_") + `" AND {title body}: (` + terms + `)`
 	const score = `-bm25(rag_fts, 0.0, 0.5, 1.0) AS score`
 	out := []ragdoc.Hit{}
 	if len(f) > 0 {
-		cond, cargs := filterClause(f)
+		cond, cargs := db.filterClause(f)
 		err := db.r.SelectContext(ctx, &out, `SELECT c.id AS rowid, c.document_id, `+score+` FROM rag_fts
 			JOIN rag_chunks c ON c.id = rag_fts.rowid JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id
 			WHERE rag_fts MATCH ? AND c.tenant_id = ? AND c.index_id = ?`+cond+` ORDER BY score DESC, c.id LIMIT ?`,
@@ -129,33 +132,10 @@ func (db *DB) SearchRAGKeyword(ctx context.Context, tenant, indexID, terms strin
 	return out, nil
 }
 
-// filterClause is the SQL of a metadata filter over documents d: " AND ..." per
-// key, in key order. The JSON path is a bound parameter, never spliced.
-func filterClause(f ragdoc.Filter) (string, []any) {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	var args []any
-	for _, k := range keys {
-		vals := f[k]
-		if len(vals) == 0 {
-			b.WriteString(` AND 0`)
-			continue
-		}
-		b.WriteString(` AND json_extract(d.metadata, ?) IN (?` + strings.Repeat(`, ?`, len(vals)-1) + `)`)
-		args = append(args, `$."`+k+`"`)
-		args = append(args, vals...)
-	}
-	return b.String(), args
-}
-
 // RAGFilterDocuments returns the ids of the tenant's documents in the index that
 // pass the filter, for the vector search to skip the others.
 func (db *DB) RAGFilterDocuments(ctx context.Context, tenant, indexID string, f ragdoc.Filter) (map[string]bool, error) {
-	cond, args := filterClause(f)
+	cond, args := db.filterClause(f)
 	var ids []string
 	err := db.r.SelectContext(ctx, &ids, `SELECT d.id FROM rag_documents d WHERE d.tenant_id = ? AND d.index_id = ?`+cond,
 		append([]any{tenant, indexID}, args...)...)
@@ -187,7 +167,7 @@ func (db *DB) RAGChunks(ctx context.Context, tenant, indexID string, rowids []in
 // RAGVectors loads every chunk embedding of the tenant's index with the index's
 // generation, read in one transaction so the two agree.
 func (db *DB) RAGVectors(ctx context.Context, tenant, indexID string) (*ragdoc.Vectors, error) {
-	tx, err := db.r.BeginTxx(ctx, nil)
+	tx, err := db.r.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return nil, err
 	}
@@ -232,4 +212,21 @@ func (db *DB) RAGVectors(ctx context.Context, tenant, indexID string) (*ragdoc.V
 		}
 	}
 	return v, rows.Err()
+}
+
+// searchRAGKeywordPG is SearchRAGKeyword on PostgreSQL: the chunks' tsv (GIN
+// indexed) matched against the words, any of them, ranked by ts_rank with the
+// body weighted over the title, ties by rowid as on SQLite.
+func (db *DB) searchRAGKeywordPG(ctx context.Context, tenant, indexID, terms string, f ragdoc.Filter, limit int) ([]ragdoc.Hit, error) {
+	cond, cargs := db.filterClause(f)
+	join := ``
+	if len(f) > 0 {
+		join = ` JOIN rag_documents d ON d.index_id = c.index_id AND d.id = c.document_id`
+	}
+	out := []ragdoc.Hit{}
+	err := db.r.SelectContext(ctx, &out, `SELECT c.id AS rowid, c.document_id, ts_rank('{0, 0, 0.5, 1}', c.tsv, q) AS score
+		FROM to_tsquery('english', ?) AS q, rag_chunks c`+join+`
+		WHERE c.tsv @@ q AND c.tenant_id = ? AND c.index_id = ?`+cond+` ORDER BY score DESC, c.id LIMIT ?`,
+		append(append([]any{tsQuery(terms), tenant, indexID}, cargs...), limit)...)
+	return out, err
 }

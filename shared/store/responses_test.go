@@ -5,10 +5,14 @@ import (
 	"testing"
 
 	"spass/shared/response"
+	"spass/shared/store"
 )
 
 func TestResponsesAreScopedByTenantAndUser(t *testing.T) {
-	db := openDB(t)
+	eachDialect(t, testResponsesAreScopedByTenantAndUser)
+}
+
+func testResponsesAreScopedByTenantAndUser(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	r := response.Response{ID: response.NewID("resp_"), TenantID: "acme", UserID: "alice", Model: "m", Status: "completed",
 		Input: []byte(`[{"type":"message"}]`), Body: []byte(`{"id":"x"}`), CreatedAt: 1}

@@ -1,22 +1,25 @@
-// Package store is the gateway's SQLite persistence through sqlx: one writer
-// connection (SQLite allows one writer; more connections only add "database is
-// locked"), a pool of read-only connections, WAL, busy_timeout and immediate
-// transactions, and numbered migrations embedded in the binary. Every repository
-// method takes the tenant id and scopes its SQL by it. Queries use "?" bind vars
-// through sqlx.Rebind so a PostgreSQL store can share them.
+// Package store is the gateway's persistence through sqlx, on SQLite (the
+// embedded default) or PostgreSQL (DATABASE_URL, several hosts sharing one
+// database). Every repository method takes the tenant id and scopes its SQL by it.
+//
+// The repositories are written once: queries use "?" bind vars (sqlx.Rebind, or
+// the PostgreSQL connection's own rewrite, see pg.go), booleans are INTEGER 0/1
+// and JSON is TEXT in both dialects. What differs (the keyword search, metadata
+// filters, PRAGMA) asks db.dialect. See migrations/README.md for the schema.
+//
+// SQLite: one writer connection (SQLite allows one writer; more connections only
+// add "database is locked"), a pool of read-only connections, WAL, busy_timeout
+// and immediate transactions. PostgreSQL: one pool; a write transaction takes a
+// transaction-level advisory lock at BEGIN, which is what BEGIN IMMEDIATE is on
+// SQLite, so the read-then-write transactions here stay correct across hosts.
 package store
 
 import (
 	"context"
-	"embed"
-	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -24,22 +27,47 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// IsPostgresURL reports whether dsn names a PostgreSQL database
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
 
 // DB is an open store.
 type DB struct {
-	w    *sqlx.DB // the single writer
-	r    *sqlx.DB // read-only pool
+	w       *sqlx.DB // the single writer (SQLite); the pool (PostgreSQL)
+	r       *sqlx.DB // read-only pool (SQLite); the same pool (PostgreSQL)
+	dialect Dialect
+	// Path is the SQLite file, or the PostgreSQL URL without its password.
 	Path string
 
 	stmtMu       sync.Mutex
 	ledgerInsert *sqlx.NamedStmt
 }
 
-// Open opens (creating if needed) the database at path and migrates it. It refuses
-// a database whose schema is newer than this binary knows.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Dialect returns the database the store runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Open opens (creating if needed) the store and migrates it: dsn is a SQLite file
+// path, or a postgres:// URL. It refuses a database whose schema is newer than
+// this binary knows.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -60,7 +88,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	db := &DB{w: w, Path: path}
+	db := &DB{w: w, Path: path, dialect: SQLite}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -78,10 +106,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
 	err := db.w.Close()
-	if db.r != nil {
+	if db.r != nil && db.r != db.w {
 		if rerr := db.r.Close(); err == nil {
 			err = rerr
 		}
@@ -89,72 +117,23 @@ func (db *DB) Close() error {
 	return err
 }
 
-// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok").
+// IntegrityCheck runs SQLite's PRAGMA integrity_check and returns its verdict
+// ("ok"); PostgreSQL checks its own pages, so there it only asks the server.
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	var s string
-	err := db.w.GetContext(ctx, &s, "PRAGMA integrity_check")
+	q := "PRAGMA integrity_check"
+	if db.dialect == Postgres {
+		q = "SELECT 'ok'"
+	}
+	err := db.w.GetContext(ctx, &s, q)
 	return s, err
 }
 
 // Ping checks the writer connection.
 func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
 
-// migrate applies the embedded migrations past PRAGMA user_version, each in its
-// own transaction together with the version bump.
-func (db *DB) migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
-	latest := len(files)
-	var current int
-	if err := db.w.GetContext(ctx, &current, "PRAGMA user_version"); err != nil {
-		return fmt.Errorf("store %s: %w", db.Path, err)
-	}
-	if current > latest {
-		return fmt.Errorf("store %s: schema version %d is newer than this binary's %d; run a newer gateway", db.Path, current, latest)
-	}
-	for i, f := range files[current:] {
-		version := current + i + 1
-		if n, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0]); n != version {
-			return fmt.Errorf("migration %s: expected number %04d", f, version)
-		}
-		sqlText, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		tx, err := db.w.BeginTxx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(sqlText)); err != nil {
-			tx.Rollback()
-			if strings.Contains(err.Error(), "no such module: fts5") {
-				return fmt.Errorf("migration %s: %w: build with -tags sqlite_fts5 (the Makefile does)", f, err)
-			}
-			return fmt.Errorf("migration %s: %w", f, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Version returns the schema version of the open database.
-func (db *DB) Version(ctx context.Context) (int, error) {
-	var v int
-	err := db.r.GetContext(ctx, &v, "PRAGMA user_version")
-	return v, err
-}
-
-// OpenRaw opens the file without migrating, for tools and tests that inspect or
-// damage it on purpose.
+// OpenRaw opens the SQLite file without migrating, for tools and tests that
+// inspect or damage it on purpose.
 func OpenRaw(path string) (*sqlx.DB, error) {
 	return sqlx.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
 }

@@ -38,16 +38,16 @@ func (db *DB) Rollup(ctx context.Context, bucket string) (int64, error) {
 		INSERT INTO usage_rollup (bucket, tenant_id, bucket_start, model, user_id, backend, surface,
 			requests, errors, prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur)
 		SELECT ?, tenant_id, (created_at / ?) * ?, model, user_id, backend, surface,
-			COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(cost_nusd), SUM(cost_neur)
+			COUNT(*), SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(cost_nusd), SUM(cost_neur)
 		FROM ledger WHERE id > ? AND id <= ?
-		GROUP BY tenant_id, (created_at / ?) * ?, model, user_id, backend, surface
+		GROUP BY 2, 3, 4, 5, 6, 7 -- tenant_id, bucket_start, model, user_id, backend, surface
 		ON CONFLICT (bucket, tenant_id, bucket_start, model, user_id, backend, surface) DO UPDATE SET
-			requests = requests + excluded.requests, errors = errors + excluded.errors,
-			prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-			completion_tokens = completion_tokens + excluded.completion_tokens,
-			cached_tokens = cached_tokens + excluded.cached_tokens,
-			cost_nusd = cost_nusd + excluded.cost_nusd, cost_neur = cost_neur + excluded.cost_neur`),
-		bucket, size, size, from, to, size, size)
+			requests = usage_rollup.requests + excluded.requests, errors = usage_rollup.errors + excluded.errors,
+			prompt_tokens = usage_rollup.prompt_tokens + excluded.prompt_tokens,
+			completion_tokens = usage_rollup.completion_tokens + excluded.completion_tokens,
+			cached_tokens = usage_rollup.cached_tokens + excluded.cached_tokens,
+			cost_nusd = usage_rollup.cost_nusd + excluded.cost_nusd, cost_neur = usage_rollup.cost_neur + excluded.cost_neur`),
+		bucket, size, size, from, to)
 	if err != nil {
 		return 0, err
 	}
@@ -99,11 +99,11 @@ func (db *DB) Usage(ctx context.Context, tenant string, q UsageQuery) ([]UsageRo
 				cached_tokens, cost_nusd, cost_neur
 			FROM usage_rollup WHERE bucket = ? AND tenant_id = ? AND bucket_start >= ? AND bucket_start < ?
 			UNION ALL
-			SELECT (created_at / ?) * ?, model, user_id, backend, surface, 1, status >= 400, prompt_tokens, completion_tokens,
+			SELECT (created_at / ?) * ?, model, user_id, backend, surface, 1, CASE WHEN status >= 400 THEN 1 ELSE 0 END, prompt_tokens, completion_tokens,
 				cached_tokens, cost_nusd, cost_neur
 			FROM ledger WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
 				AND id > (SELECT last_ledger_id FROM rollup_watermark WHERE bucket = ?)
-		) GROUP BY bucket_start, grp ORDER BY bucket_start, grp`, col)
+		) AS u GROUP BY bucket_start, grp ORDER BY bucket_start, grp`, col)
 	var rows []UsageRow
 	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(query),
 		q.Bucket, tenant, from, to, size, size, tenant, from, to, q.Bucket)
