@@ -1,0 +1,41 @@
+package config
+
+import "time"
+
+// Balance tunes how the router picks among the backends of one tier of a model
+// (replicas): by affinity of a conversation, session or prompt prefix to one
+// replica, then by observed time to first byte and load (docs/routing.md).
+type Balance struct {
+	// AffinitySlack keeps a request on its affine replica while that replica's
+	// cost (average time to first byte × (1 + requests in flight)) is at most
+	// AffinitySlack × the best replica's cost + 10 ms. Default 2; 1 moves a key
+	// as soon as another replica looks faster.
+	AffinitySlack float64 `yaml:"affinity_slack"`
+	// ProbeShare is the share of requests sent to a replica that looks slower, so
+	// that its recovery is noticed. Default 0.05; negative turns probes off.
+	ProbeShare float64 `yaml:"probe_share"`
+	// LatencyAlpha is the weight of a new time-to-first-byte sample in a
+	// backend's average (0 < alpha <= 1). Default 0.3.
+	LatencyAlpha float64 `yaml:"latency_alpha"`
+	// DiscoverInterval is how often backends with discover: true are asked for
+	// their models. Default 60s; negative asks only at start.
+	DiscoverInterval Duration `yaml:"discover_interval"`
+}
+
+func (b *Balance) applyDefaults() {
+	if b.AffinitySlack < 1 {
+		b.AffinitySlack = 2
+	}
+	if b.ProbeShare == 0 {
+		b.ProbeShare = 0.05
+	}
+	if b.ProbeShare < 0 {
+		b.ProbeShare = 0
+	}
+	if b.LatencyAlpha <= 0 || b.LatencyAlpha > 1 {
+		b.LatencyAlpha = 0.3
+	}
+	if b.DiscoverInterval.Duration == 0 {
+		b.DiscoverInterval.Duration = 60 * time.Second
+	}
+}
