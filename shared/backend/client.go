@@ -30,7 +30,7 @@ type Backend struct {
 	// hdr holds the key's header value and Post's request headers, plain and
 	// streamed, built once per key and shared by every request: neither
 	// http.Client nor Transport modifies them. SetKey swaps it (SIGHUP).
-	hdr atomic.Pointer[keyed]
+	hdr     atomic.Pointer[keyed]
 	chatURL string // base + "/chat/completions", the path nearly every Post takes
 	// Load is the backend's observed time to first byte and requests in flight,
 	// which the router balances on (load.go).
