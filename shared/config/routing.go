@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Balance tunes how the router picks among the backends of one tier of a model
 // (replicas): by affinity of a conversation, session or prompt prefix to one
@@ -11,6 +14,9 @@ type Balance struct {
 	// AffinitySlack × the best replica's cost + 10 ms. Default 2; 1 moves a key
 	// as soon as another replica looks faster.
 	AffinitySlack float64 `yaml:"affinity_slack"`
+	// Affinity is "on" (default) or "off": off ignores affinity keys, and
+	// replicas as fast as the best take turns (round robin).
+	Affinity string `yaml:"affinity"`
 	// ProbeShare is the share of requests sent to a replica that looks slower, so
 	// that its recovery is noticed. Default 0.05; negative turns probes off.
 	ProbeShare float64 `yaml:"probe_share"`
@@ -23,6 +29,9 @@ type Balance struct {
 }
 
 func (b *Balance) applyDefaults() {
+	if b.Affinity == "" {
+		b.Affinity = "on"
+	}
 	if b.AffinitySlack < 1 {
 		b.AffinitySlack = 2
 	}
@@ -38,4 +47,12 @@ func (b *Balance) applyDefaults() {
 	if b.DiscoverInterval.Duration == 0 {
 		b.DiscoverInterval.Duration = 60 * time.Second
 	}
+}
+
+// validate checks the values a typo could turn into something else.
+func (b *Balance) validate() error {
+	if b.Affinity != "on" && b.Affinity != "off" {
+		return fmt.Errorf("routing.affinity: want on or off, got %q", b.Affinity)
+	}
+	return nil
 }

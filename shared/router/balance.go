@@ -3,6 +3,7 @@ package router
 import (
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,7 +19,7 @@ const costFloor = float64(10 * time.Millisecond)
 // Reasons a replica is tried first, the reason label of spass_route_choices_total.
 const (
 	reasonAffinity = "affinity" // the key's replica in rendezvous order, up and not much slower
-	reasonLatency  = "latency"  // no key: one of the fastest, least loaded replicas
+	reasonLatency  = "latency"  // no key: the fastest, least loaded replicas in turn
 	reasonProbe    = "probe"    // a replica that looked slower, to see whether it recovered
 )
 
@@ -26,13 +27,15 @@ const (
 type balancer struct {
 	slack float64 // see config.Balance.AffinitySlack
 	probe float64 // see config.Balance.ProbeShare
+	off   bool    // config.Balance.Affinity "off": keys are ignored
+	turn  atomic.Uint64
 
 	choices  *prometheus.CounterVec // backend, reason
 	affinity *prometheus.CounterVec // result: hit, move
 }
 
 func newBalancer(c config.Balance) *balancer {
-	return &balancer{slack: max(c.AffinitySlack, 1), probe: c.ProbeShare,
+	return &balancer{slack: max(c.AffinitySlack, 1), probe: c.ProbeShare, off: c.Affinity == "off",
 		choices: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spass_route_choices_total",
 			Help: "Backends tried first among the replicas of one tier, by backend and reason (affinity, latency, probe).",
@@ -55,7 +58,7 @@ func cost(t Target) float64 {
 // order returns g (targets of one tier, in chain order) in the order to try them.
 // With key, the first is the key's replica in rendezvous order, skipping replicas
 // whose breaker is open and those much slower than the best (config
-// AffinitySlack); without, one of the replicas as fast as the best, by chance. A
+// AffinitySlack); without, the replicas as fast as the best take turns. A
 // ProbeShare of requests goes first to a replica that looks slower instead.
 // After the first come the other fit replicas, the slower ones, then those whose
 // breaker is open (Do skips them, counting a fallback).
@@ -63,6 +66,9 @@ func (b *balancer) order(g []Target, key string) []Target {
 	n := len(g)
 	if n < 2 {
 		return g
+	}
+	if b.off {
+		key = ""
 	}
 	costs := make([]float64, n)
 	best := -1
@@ -132,7 +138,7 @@ func (b *balancer) order(g []Target, key string) []Target {
 		idx[0], idx[j] = idx[j], idx[0]
 		reason = reasonProbe
 	case key == "":
-		j := rand.IntN(fit) // equals share the load
+		j := int(b.turn.Add(1) % uint64(fit)) // equals take turns
 		idx[0], idx[j] = idx[j], idx[0]
 		reason = reasonLatency
 	}
