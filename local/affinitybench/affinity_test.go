@@ -39,8 +39,9 @@ models:
 // and reports the mean and p90 time to first byte of each, and their ratio.
 func BenchmarkAffinityTTFB(b *testing.B) {
 	for b.Loop() {
-		on := run(b, "on")
-		off := run(b, "off")
+		on, moves := run(b, "on")
+		off, _ := run(b, "off")
+		b.ReportMetric(moves, "affinity-moves")
 		b.ReportMetric(ms(mean(on)), "ttfb-affinity-ms")
 		b.ReportMetric(ms(mean(off)), "ttfb-roundrobin-ms")
 		b.ReportMetric(ms(pct(on, 0.9)), "p90-affinity-ms")
@@ -51,8 +52,8 @@ func BenchmarkAffinityTTFB(b *testing.B) {
 
 // run starts a gateway over two fresh replicas and returns the first-byte
 // times of every turn after the first of each conversation (the first turn
-// misses on any replica).
-func run(b *testing.B, affinity string) []time.Duration {
+// misses on any replica), and how many requests moved off their affine replica.
+func run(b *testing.B, affinity string) ([]time.Duration, float64) {
 	e := gatewaytest.Start(b, gatewaytest.Setup{Sims: []string{"a", "b"}, YAML: yaml,
 		SimOptions: simulator.Options{PrefillDelay: prefill},
 		Routing:    "routing: {first_byte_timeout: 10s, response_timeout: 10s, probe_share: -1, affinity: " + affinity + "}\n"})
@@ -83,7 +84,26 @@ func run(b *testing.B, affinity string) []time.Duration {
 	}
 	close(jobs)
 	wg.Wait()
-	return out
+	return out, moves(b, e)
+}
+
+// moves reads spass_affinity_total{result="move"} from the gateway's registry.
+func moves(b *testing.B, e *gatewaytest.Env) float64 {
+	mfs, err := e.App.Metrics.Registry().Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "spass_affinity_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == "move" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 // firstByte sends one streamed turn and returns the time to its first content

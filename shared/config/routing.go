@@ -11,8 +11,9 @@ import (
 type Balance struct {
 	// AffinitySlack keeps a request on its affine replica while that replica's
 	// cost (average time to first byte × (1 + requests in flight)) is at most
-	// AffinitySlack × the best replica's cost + 10 ms. Default 2; 1 moves a key
-	// as soon as another replica looks faster.
+	// AffinitySlack × the best replica's cost + 50 ms; a slower replica gets
+	// only probes. Default 3; 1 moves a key as soon as another replica is 50 ms
+	// faster.
 	AffinitySlack float64 `yaml:"affinity_slack"`
 	// Affinity is "on" (default) or "off": off ignores affinity keys, and
 	// replicas as fast as the best take turns (round robin).
@@ -33,7 +34,7 @@ func (b *Balance) applyDefaults() {
 		b.Affinity = "on"
 	}
 	if b.AffinitySlack < 1 {
-		b.AffinitySlack = 2
+		b.AffinitySlack = 3
 	}
 	if b.ProbeShare == 0 {
 		b.ProbeShare = 0.05

@@ -12,9 +12,11 @@ import (
 )
 
 // costFloor is added to the best replica's cost before comparing: replicas whose
-// first bytes differ by less are equals (the noise of one request on a loaded
-// GPU), among which affinity, or chance, decides.
-const costFloor = float64(10 * time.Millisecond)
+// first bytes differ by less are equals. A replica that just prefilled a few long
+// uncached prompts answers tens of milliseconds later than one serving cache
+// hits without being any slower; moving keys for that would only cost more
+// cache misses.
+const costFloor = float64(50 * time.Millisecond)
 
 // Reasons a replica is tried first, the reason label of spass_route_choices_total.
 const (
@@ -48,10 +50,14 @@ func newBalancer(c config.Balance) *balancer {
 }
 
 // cost is what a backend is expected to make a request wait: its average time
-// to first byte, times one plus the requests it serves now. A backend not yet
-// measured costs nothing, so it is tried and measured.
+// to first byte, times one plus the requests it serves now; -1 for a backend not
+// yet measured, which order then treats as the best one, so it is tried and
+// measured without drawing every key at once.
 func cost(t Target) float64 {
 	l := t.Backend.Load
+	if l.Samples() == 0 {
+		return -1
+	}
 	return float64(l.TTFB()) * float64(1+l.InFlight())
 }
 
@@ -71,18 +77,29 @@ func (b *balancer) order(g []Target, key string) []Target {
 		key = ""
 	}
 	costs := make([]float64, n)
-	best := -1
+	best, open := -1, 0
 	for i, t := range g {
 		costs[i] = cost(t)
-		if t.Breaker.State() != Open && (best < 0 || costs[i] < costs[best]) {
+		if t.Breaker.State() == Open {
+			open++
+		} else if costs[i] >= 0 && (best < 0 || costs[i] < costs[best]) {
 			best = i
 		}
 	}
 	out := slices.Clone(g)
-	if best < 0 { // every breaker is open: Do will say so
+	if open == n { // Do will say so
 		return out
 	}
-	limit := costs[best]*b.slack + costFloor
+	bestCost := 0.0
+	if best >= 0 {
+		bestCost = costs[best]
+	}
+	for i := range costs {
+		if costs[i] < 0 {
+			costs[i] = bestCost
+		}
+	}
+	limit := bestCost*b.slack + costFloor
 	rank := make([]int, n) // 0 fit, 1 slower, 2 breaker open
 	for i, t := range g {
 		switch {
@@ -132,7 +149,7 @@ func (b *balancer) order(g []Target, key string) []Target {
 		}
 	}
 	reason := reasonAffinity
-	switch slower := n - fit - countRank(rank, 2); {
+	switch slower := n - fit - open; {
 	case slower > 0 && b.probe > 0 && rand.Float64() < b.probe:
 		j := fit + rand.IntN(slower) // one of the slower ones goes first
 		idx[0], idx[j] = idx[j], idx[0]
@@ -166,16 +183,6 @@ func (b *balancer) countAffinity(g []Target, scores []uint64, first int) {
 	} else {
 		b.affinity.WithLabelValues("move").Inc()
 	}
-}
-
-func countRank(rank []int, r int) int {
-	n := 0
-	for _, x := range rank {
-		if x == r {
-			n++
-		}
-	}
-	return n
 }
 
 // Collectors returns the router's metrics, for the composition root to register:
