@@ -149,6 +149,9 @@ func (r *Router) Models() []*Model {
 	return out
 }
 
+// Backend returns the named backend, or nil.
+func (r *Router) Backend(name string) *backend.Backend { return r.byName[name] }
+
 // Backends returns every backend in config order.
 func (r *Router) Backends() []*backend.Backend { return r.backends }
 
