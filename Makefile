@@ -61,6 +61,7 @@ bench: ## latency the gateway adds, ledger rows per second, /c1 and /a1 turns on
 	$(GO) run ./local/cmd/bench -batch
 	$(GO) test -run '^$$' -bench RAGQuery -benchtime 200x ./shared/rag
 	$(GO) test -run '^$$' -bench RAGIndexing -benchtime 20x ./shared/rag
+	$(GO) test -run '^$$' -bench AffinityTTFB -benchtime 1x -count 3 ./local/affinitybench
 
 build: ## bin/gateway and bin/simulator for this machine
 	$(GO) build -o bin/gateway ./local/cmd/gateway

@@ -26,6 +26,7 @@ func Serve(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 		return err
 	}
 	defer a.Close()
+	a.ReloadOnSIGHUP(ctx) // secrets from files (docs/configuration.md)
 	stopJobs, err := a.StartJobs(ctx, getenv)
 	if err != nil {
 		return err

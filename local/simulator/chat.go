@@ -110,8 +110,12 @@ func (s *Server) handleChat(x *exchange) {
 		return
 	}
 
+	if !x.wait(s.prefill(req)) { // prefixcache.go
+		return
+	}
 	st := s.ToolStyle()
 	c := styled(answer(req), st)
+	s.keepAnswer(req, c)
 	id := fmt.Sprintf("chatcmpl-sim%08d", x.seq)
 	created := time.Now().Unix()
 	if req.Stream {

@@ -36,8 +36,9 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnauthorized())
 		return
 	}
-	list := modelList{Object: "list", Data: make([]model, 0, len(s.models))}
-	for _, id := range s.models {
+	ids := s.modelIDs()
+	list := modelList{Object: "list", Data: make([]model, 0, len(ids))}
+	for _, id := range ids {
 		list.Data = append(list.Data, model{
 			ID:      id,
 			Object:  "model",

@@ -77,7 +77,7 @@ func (s *Server) checkModel(model string) (apiError, bool) {
 	switch {
 	case model == "":
 		return errMissingParam("model"), false
-	case !s.served[model]:
+	case !s.serves(model):
 		return errModelNotFound(model), false
 	}
 	return apiError{}, true

@@ -54,8 +54,9 @@ func (s *Server) handleOllamaTags(w http.ResponseWriter, r *http.Request) {
 		Digest     string  `json:"digest"`
 		Details    details `json:"details"`
 	}
-	tags := make([]tag, 0, len(s.models))
-	for _, id := range s.models {
+	ids := s.modelIDs()
+	tags := make([]tag, 0, len(ids))
+	for _, id := range ids {
 		tags = append(tags, tag{Name: id, Model: id, ModifiedAt: s.started.Format(time.RFC3339),
 			Digest: strings.Repeat("0", 64), Details: details{Format: "gguf", Family: "sim"}})
 	}
@@ -78,10 +79,10 @@ func (s *Server) handleOllamaShow(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = req.Name // the field's name before Ollama 0.3
 	}
-	if !s.served[id] && s.served[id+":latest"] {
+	if !s.serves(id) && s.serves(id+":latest") {
 		id += ":latest"
 	}
-	if !s.served[id] {
+	if !s.serves(id) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "model '" + id + "' not found"})
 		return
 	}

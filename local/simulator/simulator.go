@@ -13,6 +13,7 @@
 package simulator
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -50,6 +51,15 @@ type Options struct {
 	Ollama map[string]OllamaModel
 	// ToolStyle is how tool calls are written, initially; see SetToolStyle.
 	ToolStyle ToolStyle
+	// FirstByteDelay is waited before every chat answer's first byte, initially;
+	// see SetFirstByteDelay and POST /sim/latency.
+	FirstByteDelay time.Duration
+	// PrefillDelay is the simulated time to prefill one prompt token that no
+	// cached prefix covers (prefixcache.go): a later turn of a conversation on
+	// the same instance answers its first byte sooner. Zero: no prefill time.
+	PrefillDelay time.Duration
+	// PrefixCache is how many prompt prefixes the instance keeps; default 4096.
+	PrefixCache int
 }
 
 // Server is the simulator. It implements http.Handler and is safe for
@@ -64,6 +74,10 @@ type Server struct {
 
 	requests  atomic.Int64
 	cancelled atomic.Int64
+	firstByte atomic.Int64 // nanoseconds, see SetFirstByteDelay
+	prefixes  *prefixCache
+
+	modelsMu sync.RWMutex // guards models and served, which AddModel grows
 
 	mu    sync.Mutex // guards the fields below
 	fault Fault
@@ -81,6 +95,8 @@ func New(o Options) *Server {
 		style:   o.ToolStyle,
 		images:  newImageStore(maxStoredImages),
 	}
+	s.firstByte.Store(int64(o.FirstByteDelay))
+	s.prefixes = newPrefixCache(cmp.Or(o.PrefixCache, defaultPrefixCache))
 	for _, m := range o.Models {
 		m = strings.TrimSpace(m)
 		if m != "" && !s.served[m] {
@@ -118,6 +134,8 @@ func (s *Server) routes() *http.ServeMux {
 
 	mux.HandleFunc("POST /sim/fault", s.handleSetFault)
 	mux.HandleFunc("GET /sim/stats", s.handleStats)
+	mux.HandleFunc("POST /sim/latency", s.handleLatency)
+	mux.HandleFunc("POST /sim/models", s.handleAddModel)
 	mux.HandleFunc("GET /sim/images/{file}", s.handleImageFile)
 
 	mux.HandleFunc("/", handleUnknownRoute)
@@ -170,11 +188,25 @@ func (s *Server) setLastRequest(body []byte) {
 
 // stats is the body of GET /sim/stats.
 type stats struct {
-	Requests  int64 `json:"requests"`
-	Cancelled int64 `json:"cancelled"`
-	Fault     Fault `json:"fault"`
+	Requests    int64 `json:"requests"`
+	Cancelled   int64 `json:"cancelled"`
+	Fault       Fault `json:"fault"`
+	FirstByteMS int64 `json:"first_byte_ms"`
+	// PrefixHits counts chat requests a cached prefix served in part;
+	// CachedTokens and PrefilledTokens are the prompt tokens it covered and
+	// those prefilled (counted only with Options.PrefillDelay).
+	PrefixHits      int64 `json:"prefix_hits"`
+	CachedTokens    int64 `json:"cached_tokens"`
+	PrefilledTokens int64 `json:"prefilled_tokens"`
 }
 
 func (s *Server) stats() stats {
-	return stats{Requests: s.Requests(), Cancelled: s.Cancelled(), Fault: s.Fault()}
+	return stats{Requests: s.Requests(), Cancelled: s.Cancelled(), Fault: s.Fault(),
+		FirstByteMS:     time.Duration(s.firstByte.Load()).Milliseconds(),
+		PrefixHits:      s.prefixes.hits.Load(),
+		CachedTokens:    s.prefixes.cached.Load(),
+		PrefilledTokens: s.prefixes.prefilled.Load()}
 }
+
+// PrefixHits reports how many chat requests a cached prefix served in part.
+func (s *Server) PrefixHits() int64 { return s.prefixes.hits.Load() }

@@ -131,6 +131,8 @@ func Open(ctx context.Context, cfg *config.Config) (*App, error) {
 	for _, b := range rt.Backends() {
 		a.Metrics.Breaker(b.Name, func() float64 { return float64(rt.BreakerState(b.Name)) })
 	}
+	a.Metrics.Registry().MustRegister(rt.Collectors()...)
+	a.closers = append(a.closers, rt.Watch()) // live model discovery (docs/routing.md)
 	a.Chat = &chat.Service{Router: rt, FirstByte: cfg.Routing.FirstByteTimeout.Duration,
 		Response: cfg.Routing.ResponseTimeout.Duration, Settings: a.Settings}
 	a.RateLimit = ratelimit.New(a.Redis)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"spass/shared/apierr"
 	"spass/shared/config"
@@ -24,6 +25,11 @@ var userKey = http.CanonicalHeaderKey(UserHeader)
 
 // Authenticator checks bearer tokens.
 type Authenticator struct {
+	t atomic.Pointer[tokenTable] // swapped whole by Reload
+}
+
+// tokenTable is one generation of the configured tokens, by digest.
+type tokenTable struct {
 	byDigest map[[sha256.Size]byte]identity.Principal
 	// operators are kept apart from the tenants' tokens: a tenant route never
 	// admits one, and an operator route never admits a tenant's (see operator.go).
@@ -32,16 +38,24 @@ type Authenticator struct {
 
 // New indexes every configured token by digest.
 func New(c *config.Config) *Authenticator {
-	a := &Authenticator{byDigest: map[[sha256.Size]byte]identity.Principal{}, operators: map[[sha256.Size]byte]identity.Principal{}}
-	for tenant, t := range c.Tenants {
-		for _, tok := range t.Tokens {
-			a.byDigest[digest(tok)] = identity.Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
+	a := &Authenticator{}
+	a.Reload(c)
+	return a
+}
+
+// Reload replaces the tokens with c's (token digests re-read from their files on
+// SIGHUP); requests already admitted keep their principal.
+func (a *Authenticator) Reload(c *config.Config) {
+	t := &tokenTable{byDigest: map[[sha256.Size]byte]identity.Principal{}, operators: map[[sha256.Size]byte]identity.Principal{}}
+	for tenant, tn := range c.Tenants {
+		for _, tok := range tn.Tokens {
+			t.byDigest[digest(tok)] = identity.Principal{Tenant: tenant, Role: tok.Role, Token: tok.Name}
 		}
 	}
 	for _, tok := range c.Operators {
-		a.operators[digest(tok)] = identity.Principal{Role: tok.Role, Token: tok.Name}
+		t.operators[digest(tok)] = identity.Principal{Role: tok.Role, Token: tok.Name}
 	}
-	return a
+	a.t.Store(t)
 }
 
 func digest(tok config.Token) [sha256.Size]byte {
@@ -90,7 +104,7 @@ func bearer(r *http.Request) (string, error) {
 // Lookup returns the principal of a tenant's token; an operator's token is not one. The map lookup is on a digest, so its
 // timing says nothing useful about the token.
 func (a *Authenticator) Lookup(token string) (identity.Principal, bool) {
-	p, ok := a.byDigest[sha256.Sum256([]byte(token))]
+	p, ok := a.t.Load().byDigest[sha256.Sum256([]byte(token))]
 	return p, ok
 }
 

@@ -35,7 +35,7 @@ func (a *Authenticator) RequireOperator(next http.Handler, basic bool, roles ...
 			w.Header().Set("WWW-Authenticate", challenge)
 			return err
 		}
-		p, ok := a.operators[sha256.Sum256([]byte(tok))]
+		p, ok := a.t.Load().operators[sha256.Sum256([]byte(tok))]
 		if !ok {
 			if _, tenant := a.Lookup(tok); tenant {
 				return apierr.E(apierr.PermissionDenied, "This route is for the gateway's operators; no tenant token opens it.", nil)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"spass/shared/config"
@@ -25,12 +26,15 @@ type Backend struct {
 
 	base   string // base URL + API prefix, no trailing slash
 	root   string // base URL, for the health path
-	auth   string // full auth header value, empty if no key
 	client *http.Client
-	// headers are Post's request headers, plain and streamed, built once and
-	// shared by every request: neither http.Client nor Transport modifies them.
-	headers [2]http.Header
+	// hdr holds the key's header value and Post's request headers, plain and
+	// streamed, built once per key and shared by every request: neither
+	// http.Client nor Transport modifies them. SetKey swaps it (SIGHUP).
+	hdr     atomic.Pointer[keyed]
 	chatURL string // base + "/chat/completions", the path nearly every Post takes
+	// Load is the backend's observed time to first byte and requests in flight,
+	// which the router balances on (load.go).
+	Load *Load
 }
 
 // New builds a Backend from its config, sharing client (one connection pool).
@@ -45,29 +49,47 @@ func New(c config.Backend, client *http.Client) (*Backend, error) {
 		base = root + p.APIPrefix
 	}
 	b := &Backend{Name: c.Name, Kind: c.Kind, Tier: c.Tier, Profile: p, ToolCalls: p.ToolCalls,
-		base: base, root: strings.TrimSuffix(root, p.APIPrefix), client: client}
+		base: base, root: strings.TrimSuffix(root, p.APIPrefix), client: client, Load: newLoad()}
 	if c.ToolCallFormat != "" {
 		b.ToolCalls = ToolCallFormat(c.ToolCallFormat)
 		if !slices.Contains(ToolCallFormats(), b.ToolCalls) {
 			return nil, fmt.Errorf("backend %s: unknown tool_call_format %q", c.Name, c.ToolCallFormat)
 		}
 	}
-	if c.APIKey != "" {
-		b.auth = p.AuthScheme + c.APIKey
+	b.SetKey(c.APIKey)
+	b.chatURL = b.base + "/chat/completions"
+	return b, nil
+}
+
+// keyed is a backend's auth header value ("" without a key) and the request
+// headers that carry it.
+type keyed struct {
+	auth    string
+	headers [2]http.Header
+}
+
+// SetKey replaces the backend's API key ("" for none); requests already sent keep
+// the old one. The secrets reload calls it.
+func (b *Backend) SetKey(key string) {
+	k := &keyed{}
+	if key != "" {
+		k.auth = b.Profile.AuthScheme + key
 	}
-	for i := range b.headers {
+	for i := range k.headers {
 		h := http.Header{"Content-Type": {"application/json"}}
 		if i == 1 {
 			h["Accept"] = []string{"text/event-stream"}
 		}
-		if b.auth != "" {
-			h[p.AuthHeader] = []string{b.auth}
+		if k.auth != "" {
+			h[b.Profile.AuthHeader] = []string{k.auth}
 		}
-		b.headers[i] = h
+		k.headers[i] = h
 	}
-	b.chatURL = b.base + "/chat/completions"
-	return b, nil
+	b.hdr.Store(k)
 }
+
+// auth returns the auth header value, "" without a key.
+func (b *Backend) auth() string { return b.hdr.Load().auth }
 
 // Can reports whether the backend's kind has capability c.
 func (b *Backend) Can(c Capability) bool { return b.Profile.Caps[c] }
@@ -84,11 +106,19 @@ func (b *Backend) Post(ctx context.Context, path string, body []byte, stream boo
 	if err != nil {
 		return nil, err
 	}
-	req.Header = b.headers[0]
+	h := &b.hdr.Load().headers
+	req.Header = h[0]
 	if stream {
-		req.Header = b.headers[1]
+		req.Header = h[1]
 	}
-	return b.client.Do(req)
+	start := time.Now()
+	resp, err := b.client.Do(req)
+	if err == nil && resp.StatusCode < 300 {
+		// The first byte of the body is the first event of a stream (headers
+		// come before prefill ends) or the whole answer of a buffered request.
+		resp.Body = &firstByte{ReadCloser: resp.Body, start: start, load: b.Load}
+	}
+	return resp, err
 }
 
 // Healthy probes the kind's health path.
@@ -97,8 +127,8 @@ func (b *Backend) Healthy(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	if b.auth != "" {
-		req.Header.Set(b.Profile.AuthHeader, b.auth)
+	if auth := b.auth(); auth != "" {
+		req.Header.Set(b.Profile.AuthHeader, auth)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

@@ -112,8 +112,8 @@ func (b *Backend) describe(ctx context.Context, method, path string, body []byte
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if b.auth != "" {
-		req.Header.Set(b.Profile.AuthHeader, b.auth)
+	if auth := b.auth(); auth != "" {
+		req.Header.Set(b.Profile.AuthHeader, auth)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

@@ -226,6 +226,9 @@ func (s *Service) serve(ctx context.Context, p identity.Principal, opts *Options
 // routed sends one upstream exchange along the model's tier chain.
 func (c *call) routed(ctx context.Context, m *router.Model, needs []backend.Capability,
 	try func(context.Context, router.Target) error) error {
+	if m.Replicated() {
+		ctx = router.WithAffinity(ctx, c.affinity()) // affinity.go
+	}
 	served, err := c.s.Router.Do(ctx, m, needs, c.opts.Filter, func(ctx context.Context, t router.Target, fallbacks int) error {
 		c.res.Backend, c.res.Tier, c.res.Fallbacks = t.Backend.Name, t.Tier, fallbacks
 		if c.opts.Gate != nil {

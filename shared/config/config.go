@@ -69,9 +69,14 @@ type Backend struct {
 	// structured calls (hermes, mistral, llama-json or none); empty means the
 	// kind's default (docs/tool-calls.md).
 	ToolCallFormat string `yaml:"tool_call_format"`
-	// ServeListed is set for the quick-start backend when MODEL_NAME is empty: the
-	// gateway serves every model the backend lists at startup.
-	ServeListed bool `yaml:"-"`
+	// APIKeyFile names a file holding the key (secrets.go): an absolute path, or a
+	// name looked up in $CREDENTIALS_DIRECTORY (systemd LoadCredential=) and then
+	// /run/secrets (container secrets). Read at start and on SIGHUP.
+	APIKeyFile string `yaml:"api_key_file"`
+	// ServeListed serves every model the backend lists beside the configured ones,
+	// polled every routing.discover_interval (yaml discover: true). The quick-start
+	// backend sets it when MODEL_NAME is empty.
+	ServeListed bool `yaml:"discover"`
 }
 
 // Model is a model slug clients ask for, and the chain of backends that serve it.
@@ -155,7 +160,9 @@ type Tenant struct {
 type Token struct {
 	Name   string `yaml:"name"`
 	SHA256 string `yaml:"sha256"`
-	Role   string `yaml:"role"`
+	// SHA256File names a file holding the digest instead (see Backend.APIKeyFile).
+	SHA256File string `yaml:"sha256_file"`
+	Role       string `yaml:"role"`
 	// Plain is set only for tokens from the environment (API_KEYS, SPASS_*_TOKEN)
 	// or the dev shim's kept tokens; never read from YAML.
 	Plain string `yaml:"-"`
@@ -168,6 +175,8 @@ type Routing struct {
 	BreakerFailures  int      `yaml:"breaker_failures"`
 	BreakerCooldown  Duration `yaml:"breaker_cooldown"`
 	HealthTTL        Duration `yaml:"health_ttl"`
+	// Balance tunes the choice among backends of one tier (routing.go).
+	Balance `yaml:",inline"`
 }
 
 // Duration reads "30s" style values from YAML.
@@ -231,6 +240,7 @@ func (c *Config) applyDefaults() {
 	if r.HealthTTL.Duration == 0 {
 		r.HealthTTL.Duration = 5 * time.Second
 	}
+	r.Balance.applyDefaults()
 	for i := range c.Models {
 		if m := &c.Models[i]; m.Type == "" {
 			// Chat unless the backend says otherwise (router discovery).

@@ -47,6 +47,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			b.APIKey = getenv(b.APIKeyEnv)
 		}
 	}
+	if err := c.LoadSecrets(); err != nil {
+		return nil, err
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		models := splitList(getenv("MODEL_NAME"))
 		// Without MODEL_NAME the gateway serves what the backend lists at startup.
 		b := Backend{Name: "env-" + kind, Kind: kind, BaseURL: getenv("BACKEND_BASE_URL"), APIKeyEnv: "BACKEND_API_KEY",
-			ToolCallFormat: getenv("BACKEND_TOOL_CALL_FORMAT"), ServeListed: len(models) == 0}
+			APIKeyFile: getenv("BACKEND_API_KEY_FILE"), ToolCallFormat: getenv("BACKEND_TOOL_CALL_FORMAT"), ServeListed: len(models) == 0}
 		c.Backends = append(c.Backends, b)
 		for _, m := range models {
 			c.Models = append(c.Models, QuickStartModel(m, b.Name))

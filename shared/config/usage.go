@@ -19,6 +19,8 @@ var Variables = []Variable{
 	{"BACKEND_KIND", "kind of the one quick-start backend: " + kindList() + " (none: the built-in simulator under make run)"},
 	{"BACKEND_BASE_URL", "that backend's URL (required with BACKEND_KIND, except openai, openrouter, ollama-cloud)"},
 	{"BACKEND_API_KEY", "that backend's own key"},
+	{"BACKEND_API_KEY_FILE", "or a file holding it: a path, or a name in $CREDENTIALS_DIRECTORY or /run/secrets (re-read on SIGHUP)"},
+	{"CREDENTIALS_DIRECTORY", "set by systemd LoadCredential=: where api_key_file and sha256_file names are looked up first"},
 	{"MODEL_NAME", "comma-separated model ids it serves (needs BACKEND_KIND; default every model it lists)"},
 	{"API_KEYS", "comma-separated bearer tokens of the default tenant (default under make run: a printed dev token)"},
 	{OperatorTokenEnv, "the operator's token: /metrics, /statsz, /admin/queues/ (at least 16 characters)"},

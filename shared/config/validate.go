@@ -37,6 +37,9 @@ func (c *Config) validate() error {
 	if err := c.validateMCP(); err != nil {
 		return err
 	}
+	if err := c.Routing.Balance.validate(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i := range c.Backends {
 		b := &c.Backends[i]

@@ -3,7 +3,9 @@ package router
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,8 +14,9 @@ import (
 	"spass/shared/config"
 )
 
-// DiscoverTimeout bounds what startup waits for the backends to list and describe
-// their models: a backend that hangs delays the gateway's start by this much, once.
+// DiscoverTimeout bounds what one round of discovery waits for the backends to
+// list and describe their models: a backend that hangs delays the gateway's start
+// by this much, once, and a later round by as much, in the background.
 const DiscoverTimeout = 5 * time.Second
 
 // describeConcurrency bounds the descriptions in flight: Ollama reads each model's
@@ -21,14 +24,14 @@ const DiscoverTimeout = 5 * time.Second
 const describeConcurrency = 4
 
 // Discover builds the router like New, then asks the backends what the config left
-// open. A quick-start backend without MODEL_NAME lists the models to serve; a
-// backend that describes its models (Ollama's /api/show) tells each model's kinds,
-// vision and context window where the config did not set them.
+// open. A backend with discover: true (the quick-start backend without MODEL_NAME)
+// lists the models to serve beside the configured ones; a backend that describes
+// its models (Ollama's /api/show) tells each model's kinds, vision and context
+// window where the config did not set them.
 //
 // It never fails for a backend's sake: one that does not answer within
-// DiscoverTimeout leaves its models as configured (the listed ones unserved until a
-// restart), and the log says so. What it learned is fixed for the process, as the
-// rest of the configuration is.
+// DiscoverTimeout leaves its models as configured (its listed ones unserved until
+// it lists them), and the log says so. Watch keeps asking.
 func Discover(ctx context.Context, c *config.Config, client *http.Client) (*Router, error) {
 	r, err := New(c, client)
 	if err != nil {
@@ -36,49 +39,174 @@ func Discover(ctx context.Context, c *config.Config, client *http.Client) (*Rout
 	}
 	ctx, cancel := context.WithTimeout(ctx, DiscoverTimeout)
 	defer cancel()
-	for _, bc := range c.Backends {
-		if bc.ServeListed {
-			r.serveListed(ctx, bc.Name)
-		}
-	}
-	r.describe(ctx)
+	r.describe(ctx, r.base)
+	r.Refresh(ctx)
 	return r, nil
 }
 
-// serveListed serves every model the named backend lists and the config does not
-// already name, as a quick-start model.
-func (r *Router) serveListed(ctx context.Context, name string) {
-	byName := make(map[string]*backend.Backend, len(r.backends))
-	for _, b := range r.backends {
-		byName[b.Name] = b
+// discovery is what the rounds of discovery remember.
+type discovery struct {
+	interval time.Duration
+	backends []string // discover: true, in config order
+
+	mu      sync.Mutex                  // one round at a time
+	details map[string]*backend.Details // by backend + "\x00" + model id; nil: asked, no answer
+	failing map[string]bool             // backends whose last list failed, logged once
+}
+
+func newDiscovery(c *config.Config) *discovery {
+	d := &discovery{interval: c.Routing.DiscoverInterval.Duration,
+		details: map[string]*backend.Details{}, failing: map[string]bool{}}
+	for _, b := range c.Backends {
+		if b.ServeListed {
+			d.backends = append(d.backends, b.Name)
+		}
 	}
-	listed, err := byName[name].ListModels(ctx)
-	if err != nil {
-		slog.Warn("the backend did not list its models: none of them is served until a restart (MODEL_NAME names them without asking)",
-			"backend", name, "err", err)
+	return d
+}
+
+// Watch runs Refresh every routing.discover_interval until the returned stop is
+// called; it does nothing when no backend discovers or the interval is negative.
+func (r *Router) Watch() (stop func()) {
+	if len(r.disc.backends) == 0 || r.disc.interval <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(r.disc.interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				rctx, rcancel := context.WithTimeout(ctx, DiscoverTimeout)
+				r.Refresh(rctx)
+				rcancel()
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// Refresh asks every discovering backend for its models and swaps in a table of
+// the configured models plus the listed ones. A model several backends list is
+// served by all of them (replicas when they share a tier). A model no backend
+// lists any more, or whose backend does not answer, is no longer served: it
+// leaves /v1/models and requests for it get model_not_found until it is listed
+// again. Configured models always stay.
+func (r *Router) Refresh(ctx context.Context) {
+	d := r.disc
+	if len(d.backends) == 0 {
 		return
 	}
-	var ids []string
-	for _, l := range listed {
-		// ":latest" is Ollama's default tag: clients ask for "llama3.1", as with `ollama run`.
-		slug := strings.TrimSuffix(l.ID, ":latest")
-		if r.models[slug] != nil {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	listed := map[string]config.Model{}
+	var slugs []string
+	for _, name := range d.backends {
+		got, err := r.byName[name].ListModels(ctx)
+		if err != nil {
+			if !d.failing[name] {
+				slog.Warn("the backend did not list its models: the models only it lists are unavailable until it does",
+					"backend", name, "err", err)
+			}
+			d.failing[name] = true
 			continue
 		}
-		mc := config.QuickStartModel(slug, name)
-		mc.Chain[0].Model, mc.ContextWindow = l.ID, l.ContextWindow
-		if err := r.add(mc, byName); err != nil { // cannot happen: the backend is the router's
+		if d.failing[name] {
+			slog.Info("the backend lists its models again", "backend", name)
+		}
+		delete(d.failing, name)
+		for _, l := range got {
+			// ":latest" is Ollama's default tag: clients ask for "llama3.1", as with `ollama run`.
+			slug := strings.TrimSuffix(l.ID, ":latest")
+			if r.base.models[slug] != nil {
+				continue
+			}
+			mc, ok := listed[slug]
+			if !ok {
+				mc = config.QuickStartModel(slug, name)
+				mc.Chain[0].Model, mc.ContextWindow = l.ID, l.ContextWindow
+				slugs = append(slugs, slug)
+			} else if !slices.ContainsFunc(mc.Chain, func(t config.Target) bool { return t.Backend == name }) {
+				mc.Chain = append(mc.Chain, config.Target{Backend: name, Model: l.ID})
+				mc.ContextWindow = max(mc.ContextWindow, l.ContextWindow)
+			}
+			listed[slug] = mc
+		}
+	}
+	t := &table{models: maps.Clone(r.base.models), order: slices.Clone(r.base.order)}
+	for _, slug := range slugs {
+		if err := r.add(t, listed[slug]); err != nil { // cannot happen: the backends are the router's
 			slog.Error("listed model not served", "model", slug, "err", err)
 			continue
 		}
-		ids = append(ids, slug)
+		t.models[slug].Discovered = true
 	}
-	slog.Info("serving the models the backend lists", "backend", name, "models", ids)
+	r.learnListed(ctx, t, slugs)
+	old := r.tab.Load()
+	var added, gone []string
+	for _, slug := range slugs {
+		if old.models[slug] == nil {
+			added = append(added, slug)
+		}
+	}
+	for _, slug := range old.order {
+		if t.models[slug] == nil {
+			gone = append(gone, slug)
+		}
+	}
+	r.tab.Store(t)
+	if len(added) > 0 {
+		slog.Info("serving the models the backends list", "models", added)
+	}
+	if len(gone) > 0 {
+		slog.Warn("no backend lists these models any more: they are unavailable until one does", "models", gone)
+	}
 }
 
-// describe asks, for every model, the first backend of its chain that describes
-// models, and learns from each answer.
-func (r *Router) describe(ctx context.Context) {
+// learnListed gives each listed model of t what its backend said of it, asking
+// only about models no earlier round asked about.
+func (r *Router) learnListed(ctx context.Context, t *table, slugs []string) {
+	ask := &table{models: map[string]*Model{}}
+	key := func(m *Model) (string, bool) {
+		for _, tg := range m.Targets {
+			if tg.Backend.CanDescribe() {
+				return tg.Backend.Name + "\x00" + tg.Model, true
+			}
+		}
+		return "", false
+	}
+	for _, slug := range slugs {
+		m := t.models[slug]
+		if k, ok := key(m); ok {
+			if _, asked := r.disc.details[k]; !asked {
+				ask.models[slug], ask.order = m, append(ask.order, slug)
+			}
+		}
+	}
+	r.describe(ctx, ask) // learns in place, before t is published
+	for _, slug := range ask.order {
+		k, _ := key(ask.models[slug])
+		r.disc.details[k] = ask.models[slug].Details // nil when it did not answer: asked again next round
+		if ask.models[slug].Details == nil {
+			delete(r.disc.details, k)
+		}
+	}
+	for _, slug := range slugs {
+		m := t.models[slug]
+		if k, ok := key(m); ok && m.Details == nil && r.disc.details[k] != nil {
+			m.learn(*r.disc.details[k])
+		}
+	}
+}
+
+// describe asks, for every model of t, the first backend of its chain that
+// describes models, and learns from each answer. t must not be published yet.
+func (r *Router) describe(ctx context.Context, t *table) {
 	type ask struct {
 		m       *Model
 		t       Target
@@ -86,11 +214,11 @@ func (r *Router) describe(ctx context.Context) {
 		err     error
 	}
 	var asks []*ask
-	for _, id := range r.order {
-		m := r.models[id]
-		for _, t := range m.Targets {
-			if t.Backend.CanDescribe() {
-				asks = append(asks, &ask{m: m, t: t})
+	for _, id := range t.order {
+		m := t.models[id]
+		for _, tg := range m.Targets {
+			if tg.Backend.CanDescribe() {
+				asks = append(asks, &ask{m: m, t: tg})
 				break
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"spass/shared/apierr"
 	"spass/shared/backend"
@@ -41,43 +42,67 @@ type Attempt func(ctx context.Context, t Target, fallbacks int) error
 
 // Do runs try over the model's chain in order, skipping targets the filter drops,
 // that lack a needed capability or whose breaker is open, and falls back on *Failure.
+// Among the targets of one tier (replicas) it tries first the one the request's
+// affinity key (WithAffinity) and the backends' observed latency and load choose
+// (balance.go); the order across tiers stays the chain's.
 func (r *Router) Do(ctx context.Context, m *Model, needs []backend.Capability, f Filter, try Attempt) (Served, error) {
 	var last *Failure
-	capable, fallbacks := 0, 0
+	fallbacks := 0
 	all429 := true
+	var buf [8]Target
+	chain := buf[:0]
 	for _, t := range m.Targets {
-		if !canAll(t.Backend, needs) || !f.allows(t) {
-			continue
+		if canAll(t.Backend, needs) && f.allows(t) {
+			chain = append(chain, t)
 		}
-		capable++
-		if !t.Breaker.Allow() {
-			fallbacks++
-			all429 = false
-			continue
+	}
+	capable := len(chain)
+	for len(chain) > 0 {
+		n := 1
+		for n < len(chain) && chain[n].Tier == chain[0].Tier {
+			n++
 		}
-		err := try(ctx, t, fallbacks)
-		var f *Failure
-		switch {
-		case err == nil:
-			t.Breaker.Success()
-			return Served{Target: t, Fallbacks: fallbacks}, nil
-		case ctx.Err() != nil: // the client went away: nothing to learn about the backend
-			t.Breaker.Release()
-			return Served{Target: t, Fallbacks: fallbacks}, ctx.Err()
-		case errors.As(err, &f):
-			if f.Healthy {
-				t.Breaker.Release()
-			} else {
-				t.Breaker.Failure()
-			}
-			if f.Status != 429 {
+		group := chain[:n]
+		if n > 1 {
+			group = r.bal.order(group, Affinity(ctx))
+		}
+		chain = chain[n:]
+		for _, t := range group {
+			if !t.Breaker.Allow() {
+				fallbacks++
 				all429 = false
+				continue
 			}
-			last = f
-			fallbacks++
-		default:
-			t.Breaker.Success() // it answered; the request was at fault
-			return Served{Target: t, Fallbacks: fallbacks}, err
+			start := time.Now()
+			t.Backend.Load.Begin()
+			err := try(ctx, t, fallbacks)
+			t.Backend.Load.End()
+			var f *Failure
+			switch {
+			case err == nil:
+				t.Breaker.Success()
+				return Served{Target: t, Fallbacks: fallbacks}, nil
+			case ctx.Err() != nil: // the client went away: nothing to learn about the backend
+				t.Breaker.Release()
+				return Served{Target: t, Fallbacks: fallbacks}, ctx.Err()
+			case errors.As(err, &f):
+				if f.Healthy {
+					t.Breaker.Release()
+				} else {
+					t.Breaker.Failure()
+				}
+				if f.Timeout { // no first byte in time: at least this slow
+					t.Backend.Load.Observe(time.Since(start))
+				}
+				if f.Status != 429 {
+					all429 = false
+				}
+				last = f
+				fallbacks++
+			default:
+				t.Breaker.Success() // it answered; the request was at fault
+				return Served{Target: t, Fallbacks: fallbacks}, err
+			}
 		}
 	}
 	if capable == 0 {

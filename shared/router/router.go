@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"spass/shared/backend"
@@ -28,10 +29,20 @@ type Target struct {
 type Model struct {
 	config.Model
 	Targets []Target
-	// Details is what a backend of the chain said of the model at startup
-	// (Discover); nil when none said anything.
+	// Details is what a backend of the chain said of the model (Discover); nil
+	// when none said anything.
 	Details *backend.Details
+	// Discovered marks a model a backend listed rather than the config named.
+	Discovered bool
+	// replicated: two adjacent targets share a tier, so the router picks
+	// among them (balance.go).
+	replicated bool
 }
+
+// Replicated reports whether some tier of the model has several backends, among
+// which the router picks by affinity and latency; the chat core computes an
+// affinity key only then.
+func (m *Model) Replicated() bool { return m.replicated }
 
 // Serves reports whether the model serves requests of kind ("chat", "embedding",
 // "image"): its configured type, or, for a model without one, what its backend
@@ -51,73 +62,95 @@ func (m *Model) Types() []string {
 	return m.Kinds
 }
 
-// Router resolves model slugs; it is safe for concurrent use and immutable after New
-// apart from breaker and health state.
+// Router resolves model slugs; it is safe for concurrent use. Its table of models
+// is swapped whole when discovery learns of models (discover.go); breakers,
+// health and the backends' load change in place.
 type Router struct {
-	models   map[string]*Model
-	order    []string
+	tab      atomic.Pointer[table]
+	base     *table // the configured models, described at start
 	backends []*backend.Backend
+	byName   map[string]*backend.Backend
 	breakers map[string]*Breaker
 	health   *Health
+	bal      *balancer
+	disc     *discovery
+}
+
+// table is one immutable generation of the served models.
+type table struct {
+	models map[string]*Model
+	order  []string // sorted slugs
 }
 
 // New builds the router from the configuration.
 func New(c *config.Config, client *http.Client) (*Router, error) {
-	r := &Router{models: map[string]*Model{}, breakers: map[string]*Breaker{}}
-	byName := map[string]*backend.Backend{}
+	r := &Router{breakers: map[string]*Breaker{}, byName: map[string]*backend.Backend{}}
 	for _, bc := range c.Backends {
 		b, err := backend.New(bc, client)
 		if err != nil {
 			return nil, err
 		}
-		byName[b.Name] = b
+		b.Load.SetAlpha(c.Routing.LatencyAlpha)
+		r.byName[b.Name] = b
 		r.backends = append(r.backends, b)
 		r.breakers[b.Name] = NewBreaker(c.Routing.BreakerFailures, c.Routing.BreakerCooldown.Duration, nil)
 	}
+	t := &table{models: map[string]*Model{}}
 	for _, mc := range c.Models {
-		if err := r.add(mc, byName); err != nil {
+		if err := r.add(t, mc); err != nil {
 			return nil, err
 		}
 	}
+	r.base = t
+	r.tab.Store(t)
 	r.health = newHealth(r.backends, c.Routing.HealthTTL.Duration)
+	r.bal = newBalancer(c.Routing.Balance)
+	r.disc = newDiscovery(c)
 	return r, nil
 }
 
-// add serves mc along its chain; byName holds the router's backends.
-func (r *Router) add(mc config.Model, byName map[string]*backend.Backend) error {
+// add serves mc along its chain in t.
+func (r *Router) add(t *table, mc config.Model) error {
 	m := &Model{Model: mc}
-	for i, t := range mc.Chain {
-		b := byName[t.Backend]
+	for i, tc := range mc.Chain {
+		b := r.byName[tc.Backend]
 		if b == nil {
-			return fmt.Errorf("model %s: unknown backend %q", mc.ID, t.Backend)
+			return fmt.Errorf("model %s: unknown backend %q", mc.ID, tc.Backend)
 		}
 		tier := b.Tier
 		if tier == 0 {
 			tier = i + 1
 		}
-		up := t.Model
+		up := tc.Model
 		if up == "" {
 			up = mc.ID
 		}
 		m.Targets = append(m.Targets, Target{Backend: b, Breaker: r.breakers[b.Name], Model: up, Tier: tier})
+		if i > 0 && m.Targets[i-1].Tier == tier {
+			m.replicated = true
+		}
 	}
-	r.models[mc.ID] = m
-	i, _ := slices.BinarySearch(r.order, mc.ID)
-	r.order = slices.Insert(r.order, i, mc.ID)
+	t.models[mc.ID] = m
+	i, _ := slices.BinarySearch(t.order, mc.ID)
+	t.order = slices.Insert(t.order, i, mc.ID)
 	return nil
 }
 
 // Model returns the model for slug, or nil.
-func (r *Router) Model(slug string) *Model { return r.models[slug] }
+func (r *Router) Model(slug string) *Model { return r.tab.Load().models[slug] }
 
 // Models returns every model, sorted by slug.
 func (r *Router) Models() []*Model {
-	out := make([]*Model, len(r.order))
-	for i, id := range r.order {
-		out[i] = r.models[id]
+	t := r.tab.Load()
+	out := make([]*Model, len(t.order))
+	for i, id := range t.order {
+		out[i] = t.models[id]
 	}
 	return out
 }
+
+// Backend returns the named backend, or nil.
+func (r *Router) Backend(name string) *backend.Backend { return r.byName[name] }
 
 // Backends returns every backend in config order.
 func (r *Router) Backends() []*backend.Backend { return r.backends }
