@@ -37,6 +37,8 @@ type Config struct {
 	Batches Batches `yaml:"batches"`
 	// Log is the process log's format and level (see logging.go).
 	Log Logging `yaml:"log"`
+	// Debug turns on diagnosis routes (see passthrough.go).
+	Debug Debug `yaml:"debug"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.
@@ -64,6 +66,8 @@ type Backend struct {
 	// structured calls (hermes, mistral, llama-json or none); empty means the
 	// kind's default (docs/tool-calls.md).
 	ToolCallFormat string `yaml:"tool_call_format"`
+	// Passthrough opens /proxy/{name}/... to tenants (see passthrough.go).
+	Passthrough Passthrough `yaml:"passthrough"`
 	// ServeListed is set for the quick-start backend when MODEL_NAME is empty: the
 	// gateway serves every model the backend lists at startup.
 	ServeListed bool `yaml:"-"`

@@ -53,6 +53,7 @@ const (
 	CacheEnabled        = "cache.enabled"
 	CacheTTL            = "cache.ttl_seconds"
 	RAGEmbeddingModel   = "rag.embedding_model"
+	ModerationModel     = "moderation.model"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -74,6 +75,7 @@ var Keys = []Key{
 	{Name: CacheEnabled, Kind: Bool, Default: false, Doc: "cache answers to deterministic requests (temperature 0 or a seed) in Redis"},
 	{Name: CacheTTL, Kind: Int, Default: int64(300), Min: 1, Max: 86400, Doc: "seconds a cached answer lives"},
 	{Name: RAGEmbeddingModel, Kind: String, Default: "", Doc: "embedding model of new RAG indices that name none (empty: the first embedding model)"},
+	{Name: ModerationModel, Kind: String, Default: "", Doc: "model of POST /v1/moderations that names none: a moderation model, or a chat model that classifies like Llama Guard (empty: the first moderation model)"},
 }
 
 // Lookup returns the key named name.
