@@ -67,11 +67,14 @@ type modelInfo struct {
 	Type string `json:"type"`
 	// Types are the routes the model serves, Type first: a model the quick start
 	// only named serves chat and embeddings, as its backend decides.
-	Types         []string   `json:"types"`
-	Modalities    modalities `json:"modalities"`
-	Tools         bool       `json:"tools"`
-	JSONMode      bool       `json:"json_mode"`
-	Embeddings    bool       `json:"embeddings"`
+	Types      []string   `json:"types"`
+	Modalities modalities `json:"modalities"`
+	Tools      bool       `json:"tools"`
+	JSONMode   bool       `json:"json_mode"`
+	Embeddings bool       `json:"embeddings"`
+	// Capabilities are the routes beyond chat some backend of the chain serves:
+	// audio_in, audio_out, moderation, rerank.
+	Capabilities  []string   `json:"capabilities"`
 	ContextWindow int        `json:"context_window,omitempty"`
 	Tiers         []tierInfo `json:"tiers"`
 }
@@ -138,6 +141,21 @@ func describe(a *app.App, m *router.Model) modelInfo {
 			mi.Embeddings = offers(backend.Embeddings)
 		case "image":
 			mi.Modalities.Output = append(mi.Modalities.Output, "image")
+		case "transcription":
+			mi.Modalities.Input = []string{"audio"}
+			mi.Modalities.Output = append(mi.Modalities.Output, "text")
+		case "speech":
+			mi.Modalities.Output = append(mi.Modalities.Output, "audio")
+		case "moderation":
+			mi.Modalities.Output = append(mi.Modalities.Output, "moderation")
+		case "rerank":
+			mi.Modalities.Output = append(mi.Modalities.Output, "scores")
+		}
+	}
+	mi.Capabilities = []string{}
+	for _, c := range []backend.Capability{backend.AudioIn, backend.AudioOut, backend.Moderation, backend.Rerank} {
+		if offers(c) {
+			mi.Capabilities = append(mi.Capabilities, string(c))
 		}
 	}
 	for _, t := range m.Targets {

@@ -1,6 +1,7 @@
 // Package openai serves the /v1 OpenAI-compatible group: chat completions (SSE
 // streaming included), embeddings, the model list and the model catalog (/v1/info),
-// images, and the Files and Batch APIs.
+// images, audio (transcriptions, speech), moderations, rerank, and the Files and
+// Batch APIs.
 package openai
 
 import (
@@ -33,6 +34,10 @@ var Routes = []string{
 	"GET /v1/batches",
 	"GET /v1/batches/{id}",
 	"POST /v1/batches/{id}/cancel",
+	"POST /v1/audio/transcriptions",
+	"POST /v1/audio/speech",
+	"POST /v1/moderations",
+	"POST /v1/rerank",
 }
 
 // Canonical forms of the SPASS-* request headers: Header.Get canonicalizes its
@@ -63,6 +68,10 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /v1/batches", a.Auth.RequireUser(web.Handle(listBatches(a.Store))))
 	mux.Handle("GET /v1/batches/{id}", a.Auth.RequireUser(web.Handle(getBatch(a.Store))))
 	mux.Handle("POST /v1/batches/{id}/cancel", a.Auth.RequireUser(web.Handle(cancelBatch(a))))
+	mux.Handle("POST /v1/audio/transcriptions", a.Auth.RequireUser(web.Handle(transcriptions(a))))
+	mux.Handle("POST /v1/audio/speech", a.Auth.RequireUser(web.Handle(speech(a))))
+	mux.Handle("POST /v1/moderations", a.Auth.RequireUser(web.Handle(moderations(a))))
+	mux.Handle("POST /v1/rerank", a.Auth.RequireUser(web.Handle(rerank(a))))
 	return a.Middleware(mux)
 }
 
