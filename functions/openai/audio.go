@@ -20,6 +20,7 @@ import (
 	"spass/shared/app"
 	"spass/shared/backend"
 	"spass/shared/billing"
+	"spass/shared/relay"
 	"spass/shared/router"
 	"spass/shared/web"
 )
@@ -188,7 +189,7 @@ func transcriptions(a *app.App) web.HandlerFunc {
 				w.WriteHeader(http.StatusOK)
 				rl.stream = true
 				text := 0
-				relayStream(w, resp, func(data []byte) {
+				relay.Stream(w, resp, func(data []byte) {
 					switch gjson.GetBytes(data, "type").Str {
 					case "transcript.text.delta":
 						text += len(gjson.GetBytes(data, "delta").Str)

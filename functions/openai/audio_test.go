@@ -228,7 +228,9 @@ func TestRerank(t *testing.T) {
 	var out struct {
 		Model   string
 		Results []result
-		Usage   struct{ TotalTokens int64 `json:"total_tokens"` }
+		Usage   struct {
+			TotalTokens int64 `json:"total_tokens"`
+		}
 	}
 	resp := gatewaytest.Do(t, env.Request(t, "POST", "/v1/rerank",
 		`{"model":"sim-rerank","query":"red apples","documents":["the blue sky",{"text":"apples are red"},"fast cars"],"top_n":2,"return_documents":true}`))

@@ -12,6 +12,7 @@ import (
 	"spass/shared/app"
 	"spass/shared/backend"
 	"spass/shared/billing"
+	"spass/shared/relay"
 	"spass/shared/router"
 	"spass/shared/web"
 )
@@ -117,7 +118,7 @@ func speech(a *app.App) web.HandlerFunc {
 			copyHeader(w.Header(), resp.Header, "Content-Type")
 			w.WriteHeader(http.StatusOK)
 			rl.stream = true
-			relayStream(w, resp, nil)
+			relay.Stream(w, resp, nil)
 			return nil
 		})
 		rl.finish(ctx, err, u, true)

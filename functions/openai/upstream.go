@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -171,76 +169,6 @@ func (rl *relayed) fetchJSON(ctx context.Context, t router.Target, path string, 
 		return nil, &router.Failure{Status: http.StatusBadGateway, Cause: errors.New("backend " + t.Backend.Name + " sent invalid JSON")}
 	}
 	return out, nil
-}
-
-// relayStream copies an upstream answer to w as it comes: server-sent events one
-// event at a time, anything else (audio) read by read, flushing after each, so
-// the client hears the first bytes while the backend still makes the rest. See
-// sees each SSE event's data. It returns the bytes relayed and whether the
-// upstream ended cleanly.
-func relayStream(w http.ResponseWriter, resp *http.Response, see func(data []byte)) (int64, bool) {
-	rc := http.NewResponseController(w)
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		buf := make([]byte, 32<<10)
-		var n int64
-		for {
-			k, err := resp.Body.Read(buf)
-			if k > 0 {
-				if _, werr := w.Write(buf[:k]); werr != nil {
-					return n, false
-				}
-				n += int64(k)
-				rc.Flush()
-			}
-			if err == io.EOF {
-				return n, true
-			}
-			if err != nil {
-				return n, false
-			}
-		}
-	}
-	return relayEvents(w, rc, resp.Body, see)
-}
-
-// relayEvents relays server-sent events event by event: every line of an event
-// is written, the blank line that ends it flushes it.
-func relayEvents(w io.Writer, rc *http.ResponseController, body io.Reader, see func(data []byte)) (int64, bool) {
-	br := bufio.NewReaderSize(body, 64<<10)
-	var n int64
-	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: relay it in pieces, unseen.
-			for errors.Is(err, bufio.ErrBufferFull) {
-				if _, werr := w.Write(line); werr != nil {
-					return n, false
-				}
-				n += int64(len(line))
-				line, err = br.ReadSlice('\n')
-			}
-		} else if see != nil {
-			if data, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("data:")); ok {
-				see(bytes.TrimSpace(data))
-			}
-		}
-		if len(line) > 0 {
-			if _, werr := w.Write(line); werr != nil {
-				return n, false
-			}
-			n += int64(len(line))
-			if len(bytes.TrimRight(line, "\r\n")) == 0 {
-				rc.Flush()
-			}
-		}
-		if err == io.EOF {
-			rc.Flush()
-			return n, true
-		}
-		if err != nil {
-			return n, false
-		}
-	}
 }
 
 // usageOf reads OpenAI-style usage from a JSON document: chat's prompt_tokens
