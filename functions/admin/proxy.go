@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,8 +25,9 @@ import (
 	"spass/shared/web"
 )
 
-// ProxyPattern is the passthrough's route: any method, any path of a backend.
-const ProxyPattern = "/proxy/{backend}/{path...}"
+// ProxyPattern is the passthrough's route: any method, any path of a backend
+// below it (a subtree pattern, which OpenAPI can describe, unlike {path...}).
+const ProxyPattern = "/proxy/{backend}/"
 
 // proxyHeaders are the request headers that reach the backend. Everything else
 // stays behind: above all Authorization (the caller's gateway token; the
@@ -74,7 +76,7 @@ func passthrough(w http.ResponseWriter, r *http.Request, a *app.App, byName map[
 	if b == nil {
 		return apierr.P(apierr.NotFound, "backend", "No backend is named "+apierr.Quote(r.PathValue("backend"))+".")
 	}
-	path := "/" + r.PathValue("path")
+	path := strings.TrimPrefix(r.URL.EscapedPath(), "/proxy/"+url.PathEscape(b.Name))
 	tr := web.TraceFrom(ctx)
 	if tr != nil {
 		tr.Backend = b.Name

@@ -34,6 +34,10 @@ models:
   - {id: failing, chain: [{backend: broken, model: sim-chat}]}
   - {id: cutting, chain: [{backend: cut, model: sim-chat}]}
   - {id: tgi-embed, type: embedding, chain: [{backend: tgi, model: sim-embed}]}
+  - {id: sim-whisper, type: transcription, chain: [{backend: sim}]}
+  - {id: sim-tts, type: speech, chain: [{backend: sim}]}
+  - {id: sim-moderation, type: moderation, chain: [{backend: sim}]}
+  - {id: sim-rerank, type: rerank, chain: [{backend: sim}]}
 `
 
 // asUser sends req with an ordinary user's token instead of the admin's.
@@ -205,6 +209,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("files and batches", func(t *testing.T) { exerciseBatches(t, env, c) })
 	t.Run("agents", func(t *testing.T) { exerciseAgents(t, env, c) })
 	t.Run("rag", func(t *testing.T) { exerciseRAG(t, env, c) })
+	t.Run("audio, moderations, rerank, proxy", func(t *testing.T) { exerciseAudio(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)
