@@ -101,6 +101,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{"swagger ui", get("/openapi")},
 		{"redoc", get("/redoc")},
 		{"playground", get("/playground")},
+		{"playground stt", get("/playground/stt")},
 		{"docs index", get("/docs")},
 		{"docs page", get("/docs/quickstart")},
 		{"asset css", get("/assets/spass.css")},
