@@ -83,6 +83,11 @@ func passthrough(w http.ResponseWriter, r *http.Request, a *app.App, byName map[
 	}
 	done := func(int64) {}
 	if p.Role != identity.RoleOperator {
+		// The allowlist is of plain paths: an encoded dot, slash or backslash could
+		// mean another path to the backend than the one checked here.
+		if l := strings.ToLower(path); strings.Contains(l, "%2e") || strings.Contains(l, "%2f") || strings.Contains(l, "%5c") {
+			return apierr.P(apierr.InvalidRequest, "path", "Encoded dots and slashes are not allowed in a tenant's passthrough path.")
+		}
 		if !cfg[b.Name].Allows(p.Tenant, path) {
 			return apierr.E(apierr.PermissionDenied, "The passthrough to "+b.Name+" is not open to your tenant on this path; see docs/proxy.md.", nil)
 		}

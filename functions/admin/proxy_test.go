@@ -126,6 +126,7 @@ func TestProxyAccess(t *testing.T) {
 		{"the metrics role", "GET", "/proxy/vllm/v1/models", gatewaytest.MetricsToken, 403},
 		{"no such backend", "GET", "/proxy/nope/v1/models", gatewaytest.OperatorToken, 404},
 		{"a bad token", "GET", "/proxy/vllm/v1/models", "sk-nope", 401},
+		{"an encoded way out of the allowlist", "POST", "/proxy/vllm/v1/embeddings/%2e%2e/chat/completions", gatewaytest.UserToken, 400},
 	}
 	for _, c := range cases {
 		resp := gatewaytest.Do(t, proxyReq(t, env, c.method, c.path, c.token, `{"model":"m","input":"x"}`))
