@@ -187,6 +187,7 @@ func TestCurlExamples(t *testing.T) {
 		t.Run(fmt.Sprintf("%s:%d", ex.file, ex.line), func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command("bash", "-c", prelude+strings.ReplaceAll(ex.script, docsHost, env.URL)+epilogue)
+			cmd.Dir = states // files an example writes (speech.wav) stay out of the checkout
 			cmd.Env = append(os.Environ(), "TOKEN="+gatewaytest.AdminToken, "OPERATOR_TOKEN="+gatewaytest.OperatorToken,
 				"METRICS_TOKEN="+gatewaytest.MetricsToken, "OUT="+out,
 				"STATE="+filepath.Join(states, strings.TrimSuffix(ex.file, ".md")+".sh"))
@@ -254,6 +255,10 @@ func checkCall(t *testing.T, ex example, base string) {
 		ended := last == "[DONE]" || strings.Contains(last, `"type":"response.completed"`) || strings.Contains(last, `"final":true`)
 		if len(events) < 2 || !ended || slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, `{"error"`) }) {
 			t.Fatalf("stream did not complete: %q", events)
+		}
+	case strings.HasPrefix(ctype, "audio/"), strings.HasPrefix(ctype, "text/plain"):
+		if len(body) == 0 {
+			t.Fatalf("an empty %s answer", ctype)
 		}
 	default:
 		t.Fatalf("unexpected Content-Type %q", ctype)

@@ -1,7 +1,9 @@
 // Package admin serves gateway operation, for the operator role that no tenant
 // token has: Prometheus metrics (/metrics) and per-model counters (/statsz), which
-// the metrics role may read too, and the asynq queue monitor (asynqmon) at
-// /admin/queues. Every view here spans all tenants, so none is public.
+// the metrics role may read too, the asynq queue monitor (asynqmon) at
+// /admin/queues, the raw passthrough to a backend (/proxy/{backend}/..., which
+// gateway.yaml may open to tenants) and, when enabled, /debug/pprof. Every view
+// here spans all tenants, so none is public.
 package admin
 
 import (
@@ -22,6 +24,8 @@ var Routes = []string{
 	"GET /metrics",
 	"GET /statsz",
 	"/admin/queues/",
+	ProxyPattern,
+	PprofPath,
 }
 
 // QueuesPath is where asynqmon is mounted.
@@ -36,6 +40,8 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /metrics", a.Auth.RequireOperator(a.Metrics.Handler(), false, readers...))
 	mux.Handle("GET /statsz", a.Auth.RequireOperator(web.Handle(statsz(a)), false, readers...))
 	mux.Handle("/admin/queues/", sameOrigin(a.Auth.RequireOperator(queues(a.Config.RedisURL), true, identity.RoleOperator)))
+	mux.Handle(ProxyPattern, proxy(a))
+	mux.Handle(PprofPath, profiler(a))
 	return a.Middleware(mux)
 }
 

@@ -28,7 +28,7 @@ import (
 func TestMain(m *testing.M) {
 	// kin-openapi decodes only the media types registered in its (process-wide)
 	// registry; the portal's text types are read as plain strings.
-	for _, ct := range []string{"text/html", "text/css", "text/javascript", "image/svg+xml"} {
+	for _, ct := range []string{"text/html", "text/css", "text/javascript", "image/svg+xml", "audio/wav", "audio/pcm"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 	}
 	os.Exit(m.Run())

@@ -30,6 +30,7 @@ var Routes = []string{
 	"GET /openapi",
 	"GET /redoc",
 	"GET /playground",
+	"GET /playground/stt",
 	"GET /docs",
 	"GET /docs/{$}",
 	"GET /docs/{page}",
@@ -50,6 +51,7 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /openapi", p.page((*docsite.Site).SwaggerUI))
 	mux.Handle("GET /redoc", p.page((*docsite.Site).ReDoc))
 	mux.Handle("GET /playground", p.page((*docsite.Site).Playground))
+	mux.Handle("GET /playground/stt", p.page((*docsite.Site).PlaygroundSTT))
 	mux.Handle("GET /docs", p.page((*docsite.Site).Index))
 	mux.Handle("GET /docs/{$}", web.Handle(toDocs))
 	mux.Handle("GET /docs/{page}", p.page((*docsite.Site).Page))

@@ -34,6 +34,10 @@ models:
   - {id: failing, chain: [{backend: broken, model: sim-chat}]}
   - {id: cutting, chain: [{backend: cut, model: sim-chat}]}
   - {id: tgi-embed, type: embedding, chain: [{backend: tgi, model: sim-embed}]}
+  - {id: sim-whisper, type: transcription, chain: [{backend: sim}]}
+  - {id: sim-tts, type: speech, chain: [{backend: sim}]}
+  - {id: sim-moderation, type: moderation, chain: [{backend: sim}]}
+  - {id: sim-rerank, type: rerank, chain: [{backend: sim}]}
 `
 
 // asUser sends req with an ordinary user's token instead of the admin's.
@@ -97,6 +101,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{"swagger ui", get("/openapi")},
 		{"redoc", get("/redoc")},
 		{"playground", get("/playground")},
+		{"playground stt", get("/playground/stt")},
 		{"docs index", get("/docs")},
 		{"docs page", get("/docs/quickstart")},
 		{"asset css", get("/assets/spass.css")},
@@ -208,6 +213,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	t.Run("a2a", func(t *testing.T) { exerciseA2A(t, env, c) })
 	t.Run("mcp", func(t *testing.T) { exerciseMCP(t, env, c) })
 	t.Run("rag", func(t *testing.T) { exerciseRAG(t, env, c) })
+	t.Run("audio, moderations, rerank, proxy", func(t *testing.T) { exerciseAudio(t, env, c) })
 
 	if missing := c.unexercised(groupsUnderTest...); len(missing) > 0 {
 		t.Errorf("operations never validated with a success: %v", missing)

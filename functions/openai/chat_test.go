@@ -153,7 +153,7 @@ func TestModelsAndInfo(t *testing.T) {
 		Data   []struct{ ID, Object string }
 	}
 	readJSON(t, gatewaytest.Do(t, env.Request(t, "GET", "/v1/models", "")).Body, &list)
-	if list.Object != "list" || len(list.Data) != 4 || list.Data[0].ID != "sim-chat" {
+	if list.Object != "list" || len(list.Data) != 8 || list.Data[0].ID != "sim-chat" {
 		t.Fatalf("models %+v", list)
 	}
 	resp := gatewaytest.Do(t, env.Request(t, "GET", "/v1/models/nope", ""))
@@ -168,7 +168,7 @@ func TestModelsAndInfo(t *testing.T) {
 		}
 	}
 	readJSON(t, gatewaytest.Do(t, env.Request(t, "GET", "/v1/info", "")).Body, &info)
-	vision := info.Data[len(info.Data)-1]
+	vision := info.Data[len(info.Data)-2] // sim-whisper sorts after it
 	if vision.ID != "sim-vision" || len(vision.Modalities.Input) != 2 || !vision.Tools || vision.Tiers[0].Tier != "T1" {
 		t.Fatalf("info %+v", info.Data)
 	}

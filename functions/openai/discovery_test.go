@@ -65,7 +65,7 @@ func TestQuickStartWithoutModelNameServesTheListedModels(t *testing.T) {
 	for _, m := range list.Data {
 		ids = append(ids, m.ID)
 	}
-	want := []string{"llava", "nomic-embed-text", "sim-chat", "sim-embed", "sim-image", "sim-vision"}
+	want := []string{"llava", "nomic-embed-text", "sim-chat", "sim-embed", "sim-image", "sim-moderation", "sim-rerank", "sim-tts", "sim-vision", "sim-whisper"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("/v1/models = %v, want %v", ids, want)
 	}

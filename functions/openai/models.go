@@ -74,10 +74,13 @@ type modelInfo struct {
 	Embeddings bool       `json:"embeddings"`
 	// Responses says the model answers /v1/responses; ResponsesNative that a
 	// backend of its chain serves that API itself (others get it translated).
-	Responses       bool       `json:"responses"`
-	ResponsesNative bool       `json:"responses_native"`
-	ContextWindow   int        `json:"context_window,omitempty"`
-	Tiers           []tierInfo `json:"tiers"`
+	Responses       bool `json:"responses"`
+	ResponsesNative bool `json:"responses_native"`
+	// Capabilities are the routes beyond chat some backend of the chain serves:
+	// audio_in, audio_out, moderation, rerank.
+	Capabilities  []string   `json:"capabilities"`
+	ContextWindow int        `json:"context_window,omitempty"`
+	Tiers         []tierInfo `json:"tiers"`
 }
 
 type modalities struct {
@@ -144,6 +147,21 @@ func describe(a *app.App, m *router.Model) modelInfo {
 			mi.Embeddings = offers(backend.Embeddings)
 		case "image":
 			mi.Modalities.Output = append(mi.Modalities.Output, "image")
+		case "transcription":
+			mi.Modalities.Input = []string{"audio"}
+			mi.Modalities.Output = append(mi.Modalities.Output, "text")
+		case "speech":
+			mi.Modalities.Output = append(mi.Modalities.Output, "audio")
+		case "moderation":
+			mi.Modalities.Output = append(mi.Modalities.Output, "moderation")
+		case "rerank":
+			mi.Modalities.Output = append(mi.Modalities.Output, "scores")
+		}
+	}
+	mi.Capabilities = []string{}
+	for _, c := range []backend.Capability{backend.AudioIn, backend.AudioOut, backend.Moderation, backend.Rerank} {
+		if offers(c) {
+			mi.Capabilities = append(mi.Capabilities, string(c))
 		}
 	}
 	for _, t := range m.Targets {

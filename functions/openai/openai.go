@@ -1,6 +1,7 @@
 // Package openai serves the /v1 OpenAI-compatible group: chat completions (SSE
 // streaming included), embeddings, the model list and the model catalog (/v1/info),
-// images, the Files and Batch APIs, and the Responses API.
+// images, audio (transcriptions, speech), moderations, rerank, the Files and Batch
+// APIs, and the Responses API.
 package openai
 
 import (
@@ -37,6 +38,10 @@ var Routes = []string{
 	"GET /v1/responses/{id}",
 	"DELETE /v1/responses/{id}",
 	"GET /v1/responses/{id}/input_items",
+	"POST /v1/audio/transcriptions",
+	"POST /v1/audio/speech",
+	"POST /v1/moderations",
+	"POST /v1/rerank",
 }
 
 // Canonical forms of the SPASS-* request headers: Header.Get canonicalizes its
@@ -71,6 +76,10 @@ func New(a *app.App) http.Handler {
 	mux.Handle("GET /v1/responses/{id}", a.Auth.RequireUser(web.Handle(getResponse(a.Store))))
 	mux.Handle("DELETE /v1/responses/{id}", a.Auth.RequireUser(web.Handle(deleteResponse(a.Store))))
 	mux.Handle("GET /v1/responses/{id}/input_items", a.Auth.RequireUser(web.Handle(listInputItems(a.Store))))
+	mux.Handle("POST /v1/audio/transcriptions", a.Auth.RequireUser(web.Handle(transcriptions(a))))
+	mux.Handle("POST /v1/audio/speech", a.Auth.RequireUser(web.Handle(speech(a))))
+	mux.Handle("POST /v1/moderations", a.Auth.RequireUser(web.Handle(moderations(a))))
+	mux.Handle("POST /v1/rerank", a.Auth.RequireUser(web.Handle(rerank(a))))
 	return a.Middleware(mux)
 }
 

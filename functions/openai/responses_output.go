@@ -70,8 +70,8 @@ type reasonTokens struct {
 	ReasoningTokens int64 `json:"reasoning_tokens"`
 }
 
-// usageOf turns the core's usage into the Responses shape.
-func usageOf(u chat.Usage) *respUsage {
+// respUsageOf turns the core's usage into the Responses shape.
+func respUsageOf(u chat.Usage) *respUsage {
 	return &respUsage{InputTokens: u.Prompt, InputTokensDetails: cachedTokens{CachedTokens: u.Cached},
 		OutputTokens: u.Completion, TotalTokens: u.Prompt + u.Completion}
 }
@@ -148,7 +148,7 @@ func (o *respObject) finish(finishReason string, u chat.Usage) {
 		now := time.Now().Unix()
 		o.CompletedAt = &now
 	}
-	o.Usage = usageOf(u)
+	o.Usage = respUsageOf(u)
 }
 
 // textItem is an assistant message item with one output_text part.

@@ -45,6 +45,10 @@ models:
   - {id: sim-vision, vision: true, chain: [{backend: sim}]}
   - {id: sim-embed, type: embedding, chain: [{backend: sim}]}
   - {id: sim-image, type: image, chain: [{backend: sim}]}
+  - {id: sim-whisper, type: transcription, chain: [{backend: sim}]}
+  - {id: sim-tts, type: speech, chain: [{backend: sim}]}
+  - {id: sim-moderation, type: moderation, chain: [{backend: sim}]}
+  - {id: sim-rerank, type: rerank, chain: [{backend: sim}]}
 `
 
 // Setup describes a test gateway.

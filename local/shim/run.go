@@ -56,6 +56,7 @@ func Embed(cfg *config.Config, stdout io.Writer) (stop func(), err error) {
 		stop = stopSim
 		cfg.Backends[0].BaseURL = url
 		fmt.Fprintf(stdout, "No backend configured: serving the built-in simulator (%s) with models sim-chat, sim-vision, sim-embed, sim-image,\n"+
+			"sim-whisper, sim-tts, sim-moderation, sim-rerank, "+
 			"streaming %v per token (%s).\n", url, delay, SimTokenDelayEnv)
 	}
 	if len(cfg.Tenants) == 0 {

@@ -165,6 +165,8 @@ func answer(req chatRequest) completion {
 	case last.Role == "tool" && toolsEnabled(req) && strings.Contains(first, "forever"):
 		// A model stuck in a loop, for tests of the gateway's round limit.
 		c.toolCalls = chooseToolCalls(req.Tools, req.ToolChoice, first)
+	case isGuard(req.Model) && last.Role == "user":
+		reply = GuardVerdict(lastText) // a Llama Guard style classifier
 	case last.Role == "tool":
 		reply = "The result is: " + lastText
 	case last.Role == "user" && toolsEnabled(req):

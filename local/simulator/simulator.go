@@ -132,6 +132,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /v1/images/generations", s.inference(s.handleImages))
 	mux.Handle("POST /v1/responses", s.inference(s.handleResponses))
 
+	mux.Handle("POST /v1/audio/transcriptions", s.inference(s.handleTranscriptions))
+	mux.Handle("POST /v1/audio/speech", s.inference(s.handleSpeech))
+	mux.Handle("POST /v1/moderations", s.inference(s.handleModerations))
+	mux.Handle("POST /v1/rerank", s.inference(s.handleRerank))
+	mux.Handle("POST /rerank", s.inference(s.handleRerank))
+
 	mux.HandleFunc("POST /sim/fault", s.handleSetFault)
 	mux.HandleFunc("GET /sim/stats", s.handleStats)
 	mux.HandleFunc("POST /sim/latency", s.handleLatency)

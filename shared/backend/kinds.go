@@ -17,6 +17,13 @@ const (
 	// Responses is OpenAI's Responses API (/v1/responses) served natively; other
 	// chat backends get it translated to Chat Completions by the gateway.
 	Responses Capability = "responses"
+	// AudioIn is speech to text (/audio/transcriptions), AudioOut text to speech
+	// (/audio/speech), Moderation a /moderations route, Rerank a rerank route
+	// (RerankPath): each only where the kind serves it.
+	AudioIn    Capability = "audio_in"
+	AudioOut   Capability = "audio_out"
+	Moderation Capability = "moderation"
+	Rerank     Capability = "rerank"
 )
 
 // Profile is what a backend kind can do and how to reach it.
@@ -41,6 +48,11 @@ type Profile struct {
 	// server's own tool parser is off or fails (see ToolCallFormat); a backend's
 	// tool_call_format in gateway.yaml overrides it.
 	ToolCalls ToolCallFormat
+	// RerankPath is the kind's rerank route relative to the base URL without the
+	// API prefix; RerankTEI says it speaks TEI's shape ({query, texts} in, a bare
+	// array of {index, score} out) rather than Cohere's and Jina's.
+	RerankPath string
+	RerankTEI  bool
 }
 
 func caps(cs ...Capability) map[Capability]bool {
@@ -57,17 +69,26 @@ func caps(cs ...Capability) map[Capability]bool {
 // their tool parser is off or does not match the model: Hermes/Qwen text is the
 // commonest, so they default to it; the others parse calls themselves.
 var profiles = map[string]Profile{
-	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Responses), HealthPath: "/health", ToolCalls: ToolCallsHermes},
+	"vllm":         {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Responses, AudioIn, Rerank), HealthPath: "/health", ToolCalls: ToolCallsHermes, RerankPath: "/v1/rerank"},
 	"ollama":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/api/version", ListPath: "/api/tags", ShowPath: "/api/show"},
-	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
+	"llamacpp":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Rerank), HealthPath: "/health", ToolCalls: ToolCallsHermes, RerankPath: "/v1/rerank"},
 	"tgi":          {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/health"},
 	"sglang":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/health", ToolCalls: ToolCallsHermes},
-	"localai":      {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/readyz"},
+	"localai":      {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images, AudioIn, AudioOut, Rerank), HealthPath: "/readyz", RerankPath: "/v1/rerank"},
 	"lmstudio":     {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode), HealthPath: "/v1/models"},
-	"openai":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images, Responses), HealthPath: "/v1/models", Cloud: true},
+	"openai":       {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images, Responses, AudioIn, AudioOut, Moderation), HealthPath: "/v1/models", Cloud: true},
 	"openrouter":   {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/v1/models", Cloud: true},
 	"ollama-cloud": {Caps: caps(Chat, Tools, Vision, JSONMode), HealthPath: "/v1/models", Cloud: true},
-	"simulator":    {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images), HealthPath: "/health"},
+	"simulator":    {Caps: caps(Chat, Embeddings, Tools, Vision, JSONMode, Images, AudioIn, AudioOut, Moderation, Rerank), HealthPath: "/health", RerankPath: "/v1/rerank"},
+	// Speaches (formerly faster-whisper-server) and other OpenAI-compatible
+	// Whisper/TTS servers: audio only.
+	"speaches": {Caps: caps(AudioIn, AudioOut), HealthPath: "/health"},
+	// Hugging Face text-embeddings-inference: embeddings, and rerank with a
+	// cross-encoder model, in its own shape.
+	"tei": {Caps: caps(Embeddings, Rerank), HealthPath: "/health", RerankPath: "/rerank", RerankTEI: true},
+	// The hosted rerankers, Cohere/Jina shape.
+	"jina":   {Caps: caps(Embeddings, Rerank), HealthPath: "/v1/models", Cloud: true, RerankPath: "/v1/rerank"},
+	"cohere": {Caps: caps(Rerank), HealthPath: "/v1/models", Cloud: true, RerankPath: "/v2/rerank"},
 }
 
 // ProfileOf returns the profile of kind; ok is false for an unknown kind.

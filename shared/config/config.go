@@ -42,6 +42,8 @@ type Config struct {
 	Batches Batches `yaml:"batches"`
 	// Log is the process log's format and level (see logging.go).
 	Log Logging `yaml:"log"`
+	// Debug turns on diagnosis routes (see passthrough.go).
+	Debug Debug `yaml:"debug"`
 
 	// Embedded is true when no backend was configured: local/ starts the simulator
 	// and points the "simulator" backend at it.
@@ -73,6 +75,8 @@ type Backend struct {
 	// name looked up in $CREDENTIALS_DIRECTORY (systemd LoadCredential=) and then
 	// /run/secrets (container secrets). Read at start and on SIGHUP.
 	APIKeyFile string `yaml:"api_key_file"`
+	// Passthrough opens /proxy/{name}/... to tenants (see passthrough.go).
+	Passthrough Passthrough `yaml:"passthrough"`
 	// ServeListed serves every model the backend lists beside the configured ones,
 	// polled every routing.discover_interval (yaml discover: true). The quick-start
 	// backend sets it when MODEL_NAME is empty.

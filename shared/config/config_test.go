@@ -22,7 +22,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	if !c.Embedded || c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" {
 		t.Fatalf("got embedded=%v addr=%s data=%s", c.Embedded, c.Addr, c.DataDir)
 	}
-	if len(c.Backends) != 1 || c.Backends[0].Kind != "simulator" || len(c.Models) != 4 {
+	if len(c.Backends) != 1 || c.Backends[0].Kind != "simulator" || len(c.Models) != len(config.SimulatorModels) {
 		t.Fatalf("backends %+v models %d", c.Backends, len(c.Models))
 	}
 }
@@ -169,4 +169,24 @@ func writeFile(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestPassthroughAllows(t *testing.T) {
+	p := config.Passthrough{Tenants: []string{"acme"}, Paths: []string{"/v1/models", "/v1/rerank*"}}
+	cases := []struct {
+		tenant, path string
+		want         bool
+	}{
+		{"acme", "/v1/models", true},
+		{"acme", "/v1/models/x", false},
+		{"acme", "/v1/rerank", true},
+		{"acme", "/v1/rerank/more", true},
+		{"acme", "/v1/chat/completions", false},
+		{"globex", "/v1/models", false},
+	}
+	for _, c := range cases {
+		if got := p.Allows(c.tenant, c.path); got != c.want {
+			t.Errorf("Allows(%s, %s) = %v, want %v", c.tenant, c.path, got, c.want)
+		}
+	}
 }

@@ -151,6 +151,10 @@ var SimulatorModels = []Model{
 	{ID: "sim-vision", Type: "chat", Vision: true, ContextWindow: 32768},
 	{ID: "sim-embed", Type: "embedding", ContextWindow: 8192},
 	{ID: "sim-image", Type: "image"},
+	{ID: "sim-whisper", Type: "transcription"},
+	{ID: "sim-tts", Type: "speech"},
+	{ID: "sim-moderation", Type: "moderation"},
+	{ID: "sim-rerank", Type: "rerank"},
 }
 
 // embed fills in the embedded default: one simulator backend serving SimulatorModels.

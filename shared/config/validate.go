@@ -9,17 +9,22 @@ import (
 
 // Kinds lists every backend kind the gateway can talk to; the backend package holds
 // their capability profiles, and a test keeps the two lists equal.
-var Kinds = []string{"vllm", "ollama", "llamacpp", "tgi", "sglang", "localai", "lmstudio", "openai", "openrouter", "ollama-cloud", "simulator"}
+var Kinds = []string{"vllm", "ollama", "llamacpp", "tgi", "sglang", "localai", "lmstudio", "openai", "openrouter", "ollama-cloud", "simulator", "speaches", "tei", "jina", "cohere"}
 
 // ToolCallFormats are the values of a backend's tool_call_format; the backend
 // package reads them, and a test keeps the two lists equal.
 var ToolCallFormats = []string{"hermes", "mistral", "llama-json", "none"}
+
+// ModelTypes are the values of a model's type: the routes it serves.
+var ModelTypes = []string{"chat", "embedding", "image", "transcription", "speech", "moderation", "rerank"}
 
 // presetURLs are the base URLs of the cloud presets, used when base_url is empty.
 var presetURLs = map[string]string{
 	"openrouter":   "https://openrouter.ai/api",
 	"ollama-cloud": "https://ollama.com",
 	"openai":       "https://api.openai.com",
+	"jina":         "https://api.jina.ai",
+	"cohere":       "https://api.cohere.com",
 }
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -38,6 +43,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Routing.Balance.validate(); err != nil {
+		return err
+	}
+	if err := c.validatePassthrough(); err != nil {
 		return err
 	}
 	names := map[string]bool{}
@@ -78,8 +86,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s.id: duplicate model %q", key, m.ID)
 		}
 		ids[m.ID] = true
-		if !slices.Contains([]string{"chat", "embedding", "image"}, m.Type) {
-			return fmt.Errorf("%s.type: %q is not chat, embedding or image", key, m.Type)
+		if !slices.Contains(ModelTypes, m.Type) {
+			return fmt.Errorf("%s.type: %q is not one of %v", key, m.Type, ModelTypes)
 		}
 		if len(m.Chain) == 0 {
 			return fmt.Errorf("%s.chain: at least one backend is required", key)

@@ -58,7 +58,7 @@ func New(o Options) (*Site, error) {
 	if s.assets, err = loadAssets(content); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"doc", "index", "notfound", "playground", "swagger", "redoc"} {
+	for _, name := range []string{"doc", "index", "notfound", "playground", "swagger", "redoc", "stt"} {
 		t, err := template.ParseFS(content, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -95,6 +95,11 @@ func (s *Site) Page(w http.ResponseWriter, r *http.Request) error {
 // Playground serves "GET /playground".
 func (s *Site) Playground(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "playground", view{Title: "Playground", Section: "playground"})
+}
+
+// PlaygroundSTT serves "GET /playground/stt": speech to text from the microphone.
+func (s *Site) PlaygroundSTT(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, http.StatusOK, "stt", view{Title: "Speech to text", Section: "playground"})
 }
 
 // SwaggerUI serves "GET /openapi".

@@ -62,6 +62,7 @@ const (
 	RedactionPatterns   = "redaction.patterns"
 	OverflowAllow       = "overflow.allow"
 	MCPServers          = "mcp.servers"
+	ModerationModel     = "moderation.model"
 )
 
 // Keys lists every setting, in the order the API shows them.
@@ -87,6 +88,7 @@ var Keys = []Key{
 	{Name: RedactionCloud, Kind: Bool, Default: false, Doc: "redact e-mail addresses, phone numbers, card numbers, keys and redaction.patterns from requests sent to cloud tiers; answers get them back"},
 	{Name: RedactionPatterns, Kind: Strings, Default: []string{}, Each: checkPattern, Doc: "extra regular expressions (RE2) redacted as [REDACTED_n]; a capture group redacts the group only"},
 	{Name: OverflowAllow, Kind: Bool, Default: false, Doc: "send a request longer than the model's context window to the model's overflow chain instead of refusing it"},
+	{Name: ModerationModel, Kind: String, Default: "", Doc: "model of POST /v1/moderations that names none: a moderation model, or a chat model that classifies like Llama Guard (empty: the first moderation model)"},
 }
 
 // checkPattern refuses a redaction pattern that does not compile or that
