@@ -35,7 +35,8 @@ type CostOptions struct {
 	CapacityBlock  time.Duration
 	Concurrency    int
 	// CPUProfile and MemProfile, if set, name files that each gateway process
-	// writes its CPU and allocation profile to, with the scenario's name added.
+	// writes its CPU and allocation profile to, with the scenario's name added
+	// (and "-bare" for the bare proxy's).
 	CPUProfile, MemProfile string
 	Progress               io.Writer
 	Only                   []string // scenarios to run; all when empty
@@ -133,7 +134,9 @@ func startCostTargets(o CostOptions, sc CostScenario) (_ *costTargets, err error
 	if t.gateway, err = StartProc(gw); err != nil {
 		return nil, err
 	}
-	if t.bar, err = StartProc(ChildSpec{Kind: KindBare, Upstream: t.simURL}); err != nil {
+	bare := ChildSpec{Kind: KindBare, Upstream: t.simURL,
+		CPUProfile: profileName(o.CPUProfile, sc.Name+"-bare"), MemProfile: profileName(o.MemProfile, sc.Name+"-bare")}
+	if t.bar, err = StartProc(bare); err != nil {
 		return nil, err
 	}
 	return t, nil

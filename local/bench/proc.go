@@ -107,6 +107,8 @@ func runChild(specJSON string, in io.Reader, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
+		// The load generator is one client with hundreds of connections at once.
+		cfg.Server.MaxConnsPerClient = -1
 		a, err := app.Open(ctx, cfg)
 		if err != nil {
 			return err

@@ -154,6 +154,9 @@ type events struct {
 	w      EventWriter
 	sameID bool
 	id     string
+	// idHead is `{"id":` and the first event's id as it came: an event that
+	// starts so keeps the id without a parse.
+	idHead []byte
 }
 
 // commit journals the stream's start, sets the served-by headers and commits the
@@ -169,19 +172,27 @@ func (e *events) write(d []byte) error { return e.put(e.c.withSlug(d)) }
 
 // put is write for an event that names the model by its slug already.
 func (e *events) put(d []byte) error {
-	if e.sameID {
-		if id := gjson.GetBytes(d, "id"); id.Type == gjson.String {
-			if e.id == "" {
-				e.id = id.Str
-			} else if id.Str != e.id {
-				d, _ = sjson.SetBytes(d, "id", e.id)
-			}
-		}
+	if e.sameID && !(e.idHead != nil && bytes.HasPrefix(d, e.idHead)) {
+		d = e.keepID(d)
 	}
 	if !e.c.opts.NoReply {
 		e.c.res.events.add(d)
 	}
 	return e.w.Write(d)
+}
+
+// keepID returns d with the stream's first id.
+func (e *events) keepID(d []byte) []byte {
+	id := gjson.GetBytes(d, "id")
+	switch {
+	case id.Type != gjson.String:
+	case e.id == "":
+		e.id = id.Str
+		e.idHead = append([]byte(`{"id":`), id.Raw...)
+	case id.Str != e.id:
+		d, _ = sjson.SetBytes(d, "id", e.id)
+	}
+	return d
 }
 
 // relay writes and flushes one event.

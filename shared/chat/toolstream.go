@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,7 +20,7 @@ type round struct {
 	calls      map[int]*toolCall
 	order      []int
 	held       [][]byte // events not yet shown: undecided start, tool-call deltas, finish
-	content    strings.Builder
+	content    strings.Builder // the turn's text, for the assistant message of a tool round
 	usage      Usage
 	usageChunk []byte
 	aborted    bool // the stream was ended in-band with an error event
@@ -142,16 +143,60 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			r.aborted = true
 			return c.endWithError(*out, apierr.E(apierr.StreamInvalidEvent, "", nil))
 		}
-		evs := [][]byte{data}
-		if v.fx.wants(in) {
-			evs = v.fx.fix(data)
-		}
-		for _, e := range evs {
-			if err := rs.event(e); err != nil || r.aborted {
+		switch {
+		case v.fx.wants(in): // tool calls, or text that may open one: normalised first
+			for _, e := range v.fx.fix(data) {
+				if err := rs.event(e); err != nil || r.aborted {
+					return err
+				}
+			}
+		case in.plain && len(in.content) > 2 && len(r.calls) == 0:
+			// A text delta like the stream's template, and no call in the turn:
+			// relayed as it came, without a parse.
+			if err := rs.text(data, in.content, v.slugged); err != nil {
+				return err
+			}
+		default:
+			if err := rs.event(data); err != nil || r.aborted {
 				return err
 			}
 		}
 	}
+}
+
+// text relays a text delta the vet matched to the stream's template: raw is its
+// content, a JSON string. The turn is an answer from here on: what was held
+// (the role chunk) goes first.
+func (s *roundStream) text(data, raw []byte, slugged bool) error {
+	c, r, out := s.c, s.r, s.out
+	if bytes.IndexByte(raw, '\\') < 0 {
+		r.content.Write(raw[1 : len(raw)-1])
+	} else {
+		r.content.WriteString(unquote(raw))
+	}
+	if *out == nil {
+		*out = c.commit(s.t, true)
+	}
+	if s.rd.out == nil {
+		s.rd.out = (*out).w // flush before waiting on the backend
+	}
+	if !s.answering {
+		for _, e := range r.held {
+			(*out).write(e)
+		}
+		r.held, s.answering = nil, true
+	}
+	var err error
+	if slugged {
+		err = (*out).put(data)
+	} else {
+		err = (*out).write(data)
+	}
+	if err != nil {
+		return context.Canceled // the client left
+	}
+	c.chunks++
+	return nil
 }
 
 // roundStream is one streamed turn as streamRound reads it.

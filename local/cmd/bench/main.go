@@ -40,7 +40,7 @@
 //	-capacity-blocks     closed-loop blocks per target, 0 to skip (default 5)
 //	-capacity-block      length of one closed-loop block (default 1s)
 //	-concurrency         closed-loop requests in flight (default 64)
-//	-gateway-cpuprofile  each gateway process writes its CPU profile here (scenario name added)
+//	-gateway-cpuprofile  each gateway process writes its CPU profile here (scenario name added; the bare proxy's too, with "-bare")
 //	-gateway-memprofile  ... and its allocations profile
 package main
 
@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&co.CapacityBlocks, "capacity-blocks", 5, "-cost: closed-loop blocks per target (0 skips the capacity run)")
 	fs.DurationVar(&co.CapacityBlock, "capacity-block", time.Second, "-cost: length of one closed-loop block")
 	fs.IntVar(&co.Concurrency, "concurrency", 64, "-cost: closed-loop requests in flight")
-	fs.StringVar(&co.CPUProfile, "gateway-cpuprofile", "", "-cost: each gateway process writes its CPU profile to this file, the scenario's name added")
+	fs.StringVar(&co.CPUProfile, "gateway-cpuprofile", "", "-cost: each gateway process writes its CPU profile to this file, the scenario's name added (the bare proxy's with -bare)")
 	fs.StringVar(&co.MemProfile, "gateway-memprofile", "", "-cost: each gateway process writes its allocations profile to this file, the scenario's name added")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
