@@ -34,7 +34,7 @@ type toolCall struct {
 
 // loop is the state of one request's tool loop.
 type loop struct {
-	req      *Request
+	req     *Request
 	stack   *tools.Selection
 	extra   [][]byte // messages the loop appended: assistant turns and tool results
 	total   Usage    // usage of every round, reported to the client

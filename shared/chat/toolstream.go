@@ -19,7 +19,7 @@ import (
 type round struct {
 	calls      map[int]*toolCall
 	order      []int
-	held       [][]byte // events not yet shown: undecided start, tool-call deltas, finish
+	held       [][]byte        // events not yet shown: undecided start, tool-call deltas, finish
 	content    strings.Builder // the turn's text, for the assistant message of a tool round
 	usage      Usage
 	usageChunk []byte
@@ -212,8 +212,11 @@ type roundStream struct {
 // event reads one (vetted, normalised) event of the turn.
 func (s *roundStream) event(data []byte) error {
 	c, r, out := s.c, s.r, s.out
-	f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
-	if !f[5].Exists() && *out == nil {
+	top := gjson.GetManyBytes(data, "choices.0", "usage", "error") // one copy, three lookups
+	ch, errField := top[0], top[2]
+	delta := ch.Get("delta")
+	content, calls, finish := delta.Get("content"), delta.Get("tool_calls"), ch.Get("finish_reason")
+	if !errField.Exists() && *out == nil {
 		// Commit on the first healthy event, as a plain stream does: tool-call
 		// deltas stay held below, so a stack-tool turn remains invisible and the
 		// next turn continues this same stream.
@@ -224,21 +227,21 @@ func (s *roundStream) event(data []byte) error {
 		s.rd.out = (*out).w // flush before waiting on the backend
 	}
 	switch {
-	case f[5].Exists():
+	case errField.Exists():
 		if *out == nil {
 			return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
 		}
 		r.aborted = true
 		return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
-	case f[1].IsObject() && len(f[0].Array()) == 0:
-		r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
-	case f[3].IsArray():
-		r.addCalls(f[3])
+	case top[1].IsObject() && !ch.Exists(): // the usage chunk: no choice
+		r.usage, r.usageChunk = parseUsage(top[1]), append([]byte(nil), data...)
+	case calls.IsArray():
+		r.addCalls(calls)
 		r.held = append(r.held, append([]byte(nil), data...))
-	case f[4].Type == gjson.String:
+	case finish.Type == gjson.String:
 		r.held = append(r.held, append([]byte(nil), data...))
-	case f[2].Str != "" && len(r.calls) == 0:
-		r.content.WriteString(f[2].Str)
+	case content.Str != "" && len(r.calls) == 0:
+		r.content.WriteString(content.Str)
 		if !s.answering { // the turn is an answer: commit and show what was held
 			if *out == nil {
 				*out = c.commit(s.t, true)
