@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"spass/functions"
@@ -56,6 +58,9 @@ type ChildSpec struct {
 type ProcStats struct {
 	CPU     time.Duration `json:"cpu_ns"`         // user plus system CPU time
 	PeakRSS int64         `json:"peak_rss_bytes"` // the resident set's high-water mark
+	// FileRSS is the file-backed part of the resident set now: the pages of the
+	// binary, which holds the whole benchmark (simulator, gateway, proxy).
+	FileRSS int64 `json:"file_rss_bytes"`
 	// HeapSys and GoSys are the Go runtime's heap and total memory from the OS.
 	HeapSys uint64 `json:"heap_sys_bytes"`
 	GoSys   uint64 `json:"go_sys_bytes"`
@@ -171,7 +176,35 @@ func selfStats() ProcStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	cpu, rss := rusage()
-	return ProcStats{CPU: cpu, PeakRSS: rss, HeapSys: ms.HeapSys, GoSys: ms.Sys, NumGC: ms.NumGC}
+	hwm, file, ok := procStatus()
+	if ok {
+		rss = hwm
+	}
+	return ProcStats{CPU: cpu, PeakRSS: rss, FileRSS: file, HeapSys: ms.HeapSys, GoSys: ms.Sys, NumGC: ms.NumGC}
+}
+
+// procStatus returns this process's peak RSS (VmHWM) and the file-backed part of
+// its RSS now (RssFile: the binary's pages) from /proc/self/status (Linux).
+// Unlike getrusage's ru_maxrss, which Linux carries over an exec from the address
+// space the process was forked with (here the benchmark's whole parent process),
+// VmHWM is the high-water mark of this program's own memory.
+func procStatus() (hwm, file int64, ok bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	kb := func(v string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		return n << 10
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, found := strings.CutPrefix(line, "VmHWM:"); found {
+			hwm, ok = kb(v), true
+		} else if v, found := strings.CutPrefix(line, "RssFile:"); found {
+			file = kb(v)
+		}
+	}
+	return hwm, file, ok
 }
 
 // Proc is a target process started by StartProc.
