@@ -53,8 +53,9 @@ vet: ## go vet and gofmt
 # p50 while a 1,000-line batch runs against the idle gateway and the batch's lines
 # per second, then RAG: query p50/p99 at 10,000 and 100,000 chunks per mode, and
 # indexing throughput in chunks/s.
-bench: ## latency the gateway adds, ledger rows per second, /c1 and /a1 turns on long histories, a batch beside chat, RAG queries
+bench: ## latency the gateway adds, its CPU, RSS and capacity against a bare proxy, ledger rows per second, /c1 and /a1 turns on long histories, a batch beside chat, RAG queries
 	$(GO) run ./local/cmd/bench
+	$(GO) run ./local/cmd/bench -cost
 	$(GO) test -run '^$$' -bench LedgerWrites -benchtime 3s ./shared/billing
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/conversations
 	$(GO) test -run '^$$' -bench 'BenchmarkTurn$$' -benchtime 200x -count 5 -v ./functions/agents

@@ -94,7 +94,7 @@ func RunBatch(ctx context.Context, o BatchOptions) (*BatchReport, error) {
 		}
 		return lat, ctx.Err()
 	}
-	progress2(o.Progress, "batch: warming up, then %v of interactive chat at %.0f req/s on the idle gateway", o.Idle, o.Rate)
+	progress(o.Progress, "batch: warming up, then %v of interactive chat at %.0f req/s on the idle gateway", o.Idle, o.Rate)
 	if _, err := timed(deadline(o.Idle / 4)); err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func RunBatch(ctx context.Context, o BatchOptions) (*BatchReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress2(o.Progress, "batch: %d lines, interactive chat at %.0f req/s until the batch completes", o.Lines, o.Rate)
+	progress(o.Progress, "batch: %d lines, interactive chat at %.0f req/s until the batch completes", o.Lines, o.Rate)
 	id, err := submitBatch(ctx, client, env.GatewayURL, o)
 	if err != nil {
 		return nil, err
@@ -232,10 +232,4 @@ Batch throughput: %d lines in %.2f s = %.1f lines per second
 		r.Idle.P50, r.Idle.P90, r.Idle.P99, r.Idle.N, r.Busy.P50, r.Busy.P90, r.Busy.P99, r.Busy.N,
 		r.Ratio, BatchTarget, verdict, r.Errors, r.Lines, r.Seconds, r.LinesPerSecond)
 	return err
-}
-
-func progress2(w io.Writer, format string, args ...any) {
-	if w != nil {
-		fmt.Fprintf(w, format+"\n", args...)
-	}
 }

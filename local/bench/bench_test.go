@@ -28,6 +28,9 @@ func BenchmarkGatewayChatStackTools(b *testing.B) {
 }
 func BenchmarkDirectStream(b *testing.B)  { benchmarkTarget(b, Direct, true, false) }
 func BenchmarkGatewayStream(b *testing.B) { benchmarkTarget(b, Gateway, true, false) }
+func BenchmarkGatewayStreamStackTools(b *testing.B) {
+	benchmarkTarget(b, Gateway, true, true)
+}
 
 func benchmarkTarget(b *testing.B, target string, stream, stackTools bool) {
 	// No token delay: the benchmark measures the work per request, not waiting.

@@ -121,10 +121,21 @@ func (e *Env) AddBareProxy() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return e.serve(bareProxy(u))
+}
+
+// bareProxy is httputil.ReverseProxy to u with the gateway's upstream transport.
+// Like the gateway, it keeps the request body readable once it has flushed the
+// response's headers: without, Go's server closes the body at the first flush
+// and the proxy cuts a stream now and then (golang/go#40747).
+func bareProxy(u *url.URL) http.Handler {
 	p := httputil.NewSingleHostReverseProxy(u)
 	p.FlushInterval = -1 // flush every write, as an SSE relay must
 	p.Transport = backend.NewHTTPClient().Transport
-	return e.serve(p)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).EnableFullDuplex()
+		p.ServeHTTP(w, r)
+	})
 }
 
 // Close stops the servers and removes the gateways' data directories.

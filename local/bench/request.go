@@ -45,6 +45,8 @@ func ChatBody(tokens int, stream bool) []byte {
 type Request struct {
 	Body   []byte // from ChatBody
 	Stream bool
+	// Header is added to every request, e.g. SPASS-Tools: none.
+	Header http.Header
 }
 
 // Timing is what one request measured, from a start time the caller chose (the
@@ -66,6 +68,9 @@ func (r Request) Do(ctx context.Context, c *http.Client, baseURL string, id int,
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Authorization"] = []string{"Bearer " + Token}
 	req.Header[auth.UserHeader] = []string{User}
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return Timing{}, err

@@ -139,7 +139,7 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 		Upstream: env.Upstream,
 	}
 	if o.Warmup > 0 {
-		progress(o, "%s: warming up for %v", sc.Name, o.Warmup)
+		progress(o.Progress, "%s: warming up for %v", sc.Name, o.Warmup)
 		warm := load
 		warm.Duration = o.Warmup / 2
 		warm.Block = min(o.Block, warm.Duration)
@@ -148,7 +148,7 @@ func runScenario(ctx context.Context, o Options, sc Scenario) (*ScenarioReport, 
 		}
 	}
 	runtime.GC() // start measuring with the warm-up's garbage collected
-	progress(o, "%s: measuring %v per target at %.0f req/s", sc.Name, o.Duration, o.Rate)
+	progress(o.Progress, "%s: measuring %v per target at %.0f req/s", sc.Name, o.Duration, o.Rate)
 	load.Duration = o.Duration
 	res, err := load.Run(ctx)
 	if err != nil {
@@ -168,8 +168,8 @@ func loadAverage() string {
 	return avg
 }
 
-func progress(o Options, format string, args ...any) {
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, format+"\n", args...)
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
 	}
 }

@@ -32,7 +32,8 @@ func (discardEvents) Close()             {}
 
 // BenchmarkStreamRelay relays a 64-token stream from a vLLM backend through
 // the core (plain relay, billing on): the work per stream the gateway adds.
-// "tools offered" has the backend's hermes format watched for as well.
+// "tools offered" has the backend's hermes format watched for as well; "stack
+// tools" is the /v1 default, the tenant's stack tools injected into the request.
 func BenchmarkStreamRelay(b *testing.B) {
 	var body strings.Builder
 	frame := `{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1718000000,"model":"scout","choices":[{"index":0,"delta":`
@@ -52,14 +53,22 @@ func BenchmarkStreamRelay(b *testing.B) {
 	defer up.Close()
 	env := gatewaytest.Start(b, gatewaytest.Setup{YAML: "backends:\n  - {name: spark, kind: vllm, base_url: \"" + up.URL + "\"}\nmodels:\n  - {id: scout, chain: [{backend: spark}]}\n"})
 	tools := `,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]`
-	for _, tt := range []struct{ name, extra string }{{"no tools", ""}, {"tools offered", tools}} {
+	for _, tt := range []struct {
+		name, extra string
+		opts        chat.Options
+	}{
+		{"no tools", "", chat.Options{Tools: chat.ToolPolicy{None: true}}},
+		{"tools offered", tools, chat.Options{Tools: chat.ToolPolicy{None: true}}},
+		{"stack tools", "", chat.Options{}},
+	} {
 		b.Run(tt.name, func(b *testing.B) {
 			req, err := chat.ParseChat([]byte(`{"model":"scout","messages":[{"role":"user","content":"hi"}],"stream":true` + tt.extra + `}`))
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := env.App.Chat.Complete(context.Background(), alice, req, chat.Options{Tools: chat.ToolPolicy{None: true}}, &discard{}); err != nil {
+				if _, err := env.App.Chat.Complete(context.Background(), alice, req, tt.opts, &discard{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -45,7 +45,7 @@ type chatFields struct {
 // gateway would read the first, Python backends the last, and policy and billing
 // must see what the backend serves.
 func scanChat(body []byte) (f chatFields) {
-	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+	gjson.Parse(view(body)).ForEach(func(k, v gjson.Result) bool {
 		var dst *gjson.Result
 		switch k.Str {
 		case "model":

@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -34,19 +34,25 @@ type toolCall struct {
 
 // loop is the state of one request's tool loop.
 type loop struct {
-	req      *Request
-	stack    *tools.Selection
-	toolsArr []byte   // caller tools + stack tool definitions
-	extra    [][]byte // messages the loop appended: assistant turns and tool results
-	total    Usage    // usage of every round, reported to the client
-	offered  []string // names of the tools in toolsArr, read when first needed
-	c        *call    // redacts the body of a cloud attempt (see outbound)
+	req     *Request
+	stack   *tools.Selection
+	extra   [][]byte // messages the loop appended: assistant turns and tool results
+	total   Usage    // usage of every round, reported to the client
+	offered []string // names of the tools offered, read when first needed
+	c       *call    // redacts the body of a cloud attempt (see outbound)
 }
 
-// names returns the names of the tools the model is offered.
+// names returns the names of the tools the model is offered: the caller's, then
+// the stack tools'.
 func (l *loop) names() []string {
 	if l.offered == nil {
-		l.offered = toolNames(gjson.ParseBytes(l.toolsArr))
+		l.offered = toolNames(gjson.Get(view(l.req.Raw), "tools"))
+		for i, n := range l.offered {
+			l.offered[i] = strings.Clone(n) // not a view of the body
+		}
+		for _, t := range l.stack.Tools {
+			l.offered = append(l.offered, t.Name)
+		}
 	}
 	return l.offered
 }
@@ -119,7 +125,6 @@ func hasName(names gjson.Result, name string) bool {
 // final turn is the request's own ledger row.
 func (c *call) toolLoop(ctx context.Context, m *router.Model, req *Request, stack *tools.Selection) error {
 	l := &loop{req: req, stack: stack, c: c}
-	l.toolsArr = mergeTools(gjson.GetBytes(req.Raw, "tools"), stack.Definitions())
 	needs := req.Needs
 	if !slices.Contains(needs, backend.Tools) {
 		needs = append(append([]backend.Capability(nil), needs...), backend.Tools)
@@ -193,51 +198,74 @@ func (l *loop) stackCalls(calls []*toolCall) []*toolCall {
 	return out
 }
 
-// body builds a round's upstream request from the client's body. The small edits
-// come first, with a placeholder for the tools, so that only the last two copy the
-// whole (large) body; the result is the same as editing in the natural order.
+// body builds a round's upstream request from the client's body: model, stream,
+// stream_options, messages (with what the loop appended) and tools (the caller's,
+// then the stack tools' definitions) are spliced into one copy of it. The stack
+// tools' bytes are the selection's, encoded once; nothing is re-encoded here.
 func (l *loop) body(t router.Target, stream bool) ([]byte, error) {
-	b, err := sjson.SetRawBytes(l.req.Raw, "tools", []byte("[]"))
-	if err == nil && t.Model != l.req.Model {
-		b, err = sjson.SetBytes(b, "model", t.Model)
+	keys := []string{"stream", "stream_options", "tools"}
+	if len(l.extra) > 0 {
+		keys = append(keys, "messages")
 	}
-	if err == nil {
-		b, err = sjson.SetBytes(b, "stream", stream)
+	if t.Model != l.req.Model {
+		keys = append(keys, "model")
 	}
-	if err == nil && stream {
-		b, err = sjson.SetBytes(b, "stream_options.include_usage", true)
-	} else if err == nil {
-		b, err = sjson.DeleteBytes(b, "stream_options")
+	grow := len(l.stack.Definitions()) + 64 + len(t.Model)
+	for _, m := range l.extra {
+		grow += len(m) + 1
 	}
-	if err == nil && len(l.extra) > 0 {
-		b, err = sjson.SetRawBytesOptions(b, "messages", l.messages(), optimistic)
-	}
-	if err == nil {
-		b, err = sjson.SetRawBytesOptions(b, "tools", l.toolsArr, optimistic)
-	}
-	if err != nil {
-		return nil, apierr.E(apierr.Internal, "", err)
-	}
+	b := splice(l.req.Raw, keys, grow, func(key string, old gjson.Result, dst []byte) ([]byte, bool) {
+		switch key {
+		case "stream":
+			return strconv.AppendBool(dst, stream), true
+		case "stream_options":
+			return withIncludeUsage(dst, old), stream
+		case "tools":
+			return l.appendTools(dst, old), true
+		case "messages":
+			return l.appendMessages(dst, old), true
+		}
+		return appendJSONString(dst, t.Model), true
+	})
 	return l.c.outbound(t, b)
 }
 
-// optimistic lets sjson replace an existing top-level value with one copy.
-var optimistic = &sjson.Options{Optimistic: true}
+// appendTools appends the tools[] array: the caller's tools, then the stack
+// tools' definitions (joined by commas, see tools.Selection).
+func (l *loop) appendTools(dst []byte, caller gjson.Result) []byte {
+	dst = append(dst, '[')
+	if inner := arrayInner(caller); len(inner) > 0 {
+		dst = append(dst, inner...)
+		if len(l.stack.Definitions()) > 0 {
+			dst = append(dst, ',')
+		}
+	}
+	dst = append(dst, l.stack.Definitions()...)
+	return append(dst, ']')
+}
 
-// messages is the client's messages followed by what the loop appended.
-func (l *loop) messages() []byte {
-	orig := bytes.TrimSpace([]byte(gjson.GetBytes(l.req.Raw, "messages").Raw))
-	if len(l.extra) == 0 {
-		return orig
+// appendMessages appends the client's messages followed by what the loop appended.
+func (l *loop) appendMessages(dst []byte, msgs gjson.Result) []byte {
+	dst = append(dst, '[')
+	inner := arrayInner(msgs)
+	dst = append(dst, inner...)
+	for i, m := range l.extra {
+		if i > 0 || len(inner) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, m...)
 	}
-	var b bytes.Buffer
-	b.Write(orig[:len(orig)-1])
-	for _, m := range l.extra {
-		b.WriteByte(',')
-		b.Write(m)
+	return append(dst, ']')
+}
+
+// arrayInner returns what is between the brackets of a JSON array, trimmed; empty
+// for an empty array or a value that is none.
+func arrayInner(arr gjson.Result) string {
+	if !arr.IsArray() {
+		return ""
 	}
-	b.WriteByte(']')
-	return b.Bytes()
+	raw := strings.TrimSpace(arr.Raw)
+	return strings.TrimSpace(raw[1 : len(raw)-1])
 }
 
 // runTools executes the calls concurrently, each bounded by the tool timeout, and
@@ -336,29 +364,6 @@ func callsOf(arr gjson.Result) []*toolCall {
 		return true
 	})
 	return out
-}
-
-// mergeTools returns the tools[] array: the caller's tools, then the stack tools'
-// definitions (joined by commas, see tools.Selection).
-func mergeTools(caller gjson.Result, defs []byte) []byte {
-	b := make([]byte, 0, len(caller.Raw)+len(defs)+2)
-	b = append(b, '[')
-	n := 0
-	caller.ForEach(func(_, v gjson.Result) bool {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, v.Raw...)
-		n++
-		return true
-	})
-	if len(defs) > 0 {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, defs...)
-	}
-	return append(b, ']')
 }
 
 // withUsage replaces the usage object at path with the loop's total.

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -18,8 +19,8 @@ import (
 type round struct {
 	calls      map[int]*toolCall
 	order      []int
-	held       [][]byte // events not yet shown: undecided start, tool-call deltas, finish
-	content    strings.Builder
+	held       [][]byte        // events not yet shown: undecided start, tool-call deltas, finish
+	content    strings.Builder // the turn's text, for the assistant message of a tool round
 	usage      Usage
 	usageChunk []byte
 	aborted    bool // the stream was ended in-band with an error event
@@ -142,16 +143,60 @@ func (c *call) streamRound(ctx context.Context, t router.Target, body []byte, l 
 			r.aborted = true
 			return c.endWithError(*out, apierr.E(apierr.StreamInvalidEvent, "", nil))
 		}
-		evs := [][]byte{data}
-		if v.fx.wants(in) {
-			evs = v.fx.fix(data)
-		}
-		for _, e := range evs {
-			if err := rs.event(e); err != nil || r.aborted {
+		switch {
+		case v.fx.wants(in): // tool calls, or text that may open one: normalised first
+			for _, e := range v.fx.fix(data) {
+				if err := rs.event(e); err != nil || r.aborted {
+					return err
+				}
+			}
+		case in.plain && len(in.content) > 2 && len(r.calls) == 0:
+			// A text delta like the stream's template, and no call in the turn:
+			// relayed as it came, without a parse.
+			if err := rs.text(data, in.content, v.slugged); err != nil {
+				return err
+			}
+		default:
+			if err := rs.event(data); err != nil || r.aborted {
 				return err
 			}
 		}
 	}
+}
+
+// text relays a text delta the vet matched to the stream's template: raw is its
+// content, a JSON string. The turn is an answer from here on: what was held
+// (the role chunk) goes first.
+func (s *roundStream) text(data, raw []byte, slugged bool) error {
+	c, r, out := s.c, s.r, s.out
+	if bytes.IndexByte(raw, '\\') < 0 {
+		r.content.Write(raw[1 : len(raw)-1])
+	} else {
+		r.content.WriteString(unquote(raw))
+	}
+	if *out == nil {
+		*out = c.commit(s.t, true)
+	}
+	if s.rd.out == nil {
+		s.rd.out = (*out).w // flush before waiting on the backend
+	}
+	if !s.answering {
+		for _, e := range r.held {
+			(*out).write(e)
+		}
+		r.held, s.answering = nil, true
+	}
+	var err error
+	if slugged {
+		err = (*out).put(data)
+	} else {
+		err = (*out).write(data)
+	}
+	if err != nil {
+		return context.Canceled // the client left
+	}
+	c.chunks++
+	return nil
 }
 
 // roundStream is one streamed turn as streamRound reads it.
@@ -167,8 +212,11 @@ type roundStream struct {
 // event reads one (vetted, normalised) event of the turn.
 func (s *roundStream) event(data []byte) error {
 	c, r, out := s.c, s.r, s.out
-	f := gjson.GetManyBytes(data, "choices", "usage", "choices.0.delta.content", "choices.0.delta.tool_calls", "choices.0.finish_reason", "error")
-	if !f[5].Exists() && *out == nil {
+	top := gjson.GetManyBytes(data, "choices.0", "usage", "error") // one copy, three lookups
+	ch, errField := top[0], top[2]
+	delta := ch.Get("delta")
+	content, calls, finish := delta.Get("content"), delta.Get("tool_calls"), ch.Get("finish_reason")
+	if !errField.Exists() && *out == nil {
 		// Commit on the first healthy event, as a plain stream does: tool-call
 		// deltas stay held below, so a stack-tool turn remains invisible and the
 		// next turn continues this same stream.
@@ -179,21 +227,21 @@ func (s *roundStream) event(data []byte) error {
 		s.rd.out = (*out).w // flush before waiting on the backend
 	}
 	switch {
-	case f[5].Exists():
+	case errField.Exists():
 		if *out == nil {
 			return &router.Failure{Status: http.StatusBadGateway, Cause: errors.New(errorText(data))}
 		}
 		r.aborted = true
 		return c.endWithError(*out, apierr.E(apierr.StreamInterrupted, "The backend reported an error mid-stream: "+errorText(data), nil))
-	case f[1].IsObject() && len(f[0].Array()) == 0:
-		r.usage, r.usageChunk = parseUsage(f[1]), append([]byte(nil), data...)
-	case f[3].IsArray():
-		r.addCalls(f[3])
+	case top[1].IsObject() && !ch.Exists(): // the usage chunk: no choice
+		r.usage, r.usageChunk = parseUsage(top[1]), append([]byte(nil), data...)
+	case calls.IsArray():
+		r.addCalls(calls)
 		r.held = append(r.held, append([]byte(nil), data...))
-	case f[4].Type == gjson.String:
+	case finish.Type == gjson.String:
 		r.held = append(r.held, append([]byte(nil), data...))
-	case f[2].Str != "" && len(r.calls) == 0:
-		r.content.WriteString(f[2].Str)
+	case content.Str != "" && len(r.calls) == 0:
+		r.content.WriteString(content.Str)
 		if !s.answering { // the turn is an answer: commit and show what was held
 			if *out == nil {
 				*out = c.commit(s.t, true)

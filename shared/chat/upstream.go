@@ -2,6 +2,10 @@ package chat
 
 import (
 	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -10,26 +14,43 @@ import (
 // upstreamBody returns the client's body as the backend must read it: the
 // upstream model id when the backend names the model differently, an explicit
 // "stream" (a backend must never guess whether to stream: a stream it was not
-// asked for would read as the backend's failure), and usage in streams.
+// asked for would read as the backend's failure), and usage in streams. The
+// changes are spliced into one copy of the body; a body that needs none is
+// forwarded as it came.
 func upstreamBody(req *Request, up string) ([]byte, error) {
-	b, err := upstreamModel(req.Raw, req.Model, up)
-	if err != nil {
-		return nil, err
+	var buf [3]string
+	keys := buf[:0]
+	if up != req.Model {
+		keys = append(keys, "model")
 	}
-	switch {
-	case !req.streamSet:
-		b = withStream(b, req.Stream)
-	case req.streamNull:
-		if b, err = sjson.SetBytes(b, "stream", false); err != nil {
-			return nil, err
-		}
+	if !req.streamSet || req.streamNull {
+		keys = append(keys, "stream")
 	}
 	if req.Stream && !req.IncludeUsage {
-		if b, err = sjson.SetBytes(b, "stream_options.include_usage", true); err != nil {
-			return nil, err
+		keys = append(keys, "stream_options")
+	}
+	if len(keys) == 0 {
+		return req.Raw, nil
+	}
+	return splice(req.Raw, keys, 64+len(up), func(key string, old gjson.Result, dst []byte) ([]byte, bool) {
+		switch key {
+		case "model":
+			return appendJSONString(dst, up), true
+		case "stream":
+			return strconv.AppendBool(dst, req.Stream), true
+		}
+		return withIncludeUsage(dst, old), true
+	}), nil
+}
+
+// withIncludeUsage appends stream_options old with include_usage true.
+func withIncludeUsage(dst []byte, old gjson.Result) []byte {
+	if old.IsObject() {
+		if b, err := sjson.SetBytes([]byte(old.Raw), "include_usage", true); err == nil {
+			return append(dst, b...)
 		}
 	}
-	return b, nil
+	return append(dst, `{"include_usage":true}`...)
 }
 
 // upstreamModel returns raw with the model id the backend knows, when it differs.
@@ -40,18 +61,104 @@ func upstreamModel(raw []byte, slug, up string) ([]byte, error) {
 	return sjson.SetBytes(raw, "model", up)
 }
 
-// withStream puts "stream" first in the body, which has none (ParseChat checked).
-func withStream(b []byte, stream bool) []byte {
-	i := bytes.IndexByte(b, '{')
-	field := `"stream":false,`
-	if stream {
-		field = `"stream":true,`
+// view returns b as a string without copying it, for gjson, whose ParseBytes
+// and GetManyBytes copy the whole document first. b must not change while a
+// result read from the view is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// splice returns the JSON object obj with the top-level members named by keys
+// rewritten, in one copy: edit appends a member's new value to dst (old is the
+// current value, !old.Exists() when absent) and reports whether the member stays.
+// A rewritten value keeps its place, a removed member goes with one comma, a new
+// member is appended. The keys must not occur twice in obj (ParseChat refuses
+// such bodies); grow is the room to reserve beyond len(obj).
+func splice(obj []byte, keys []string, grow int, edit func(key string, old gjson.Result, dst []byte) ([]byte, bool)) []byte {
+	type span struct {
+		key        int // index in keys
+		start, end int // the member, from its key's quote to its value's end
+		old        gjson.Result
 	}
-	out := make([]byte, 0, len(b)+len(field))
-	out = append(out, b[:i+1]...)
-	out = append(out, field...)
-	return append(out, b[i+1:]...)
+	var buf [8]span
+	spans := buf[:0]
+	found := make([]bool, len(keys))
+	gjson.Parse(view(obj)).ForEach(func(k, v gjson.Result) bool {
+		if i := slices.Index(keys, k.Str); i >= 0 && !found[i] {
+			found[i] = true
+			spans = append(spans, span{key: i, start: k.Index, end: v.Index + len(v.Raw), old: v})
+		}
+		return true
+	})
+	out := make([]byte, 0, len(obj)+grow)
+	cur := 0
+	for _, s := range spans { // in document order
+		vstart := s.end - len(s.old.Raw)
+		out = append(out, obj[cur:vstart]...)
+		mark := len(out)
+		var keep bool
+		if out, keep = edit(keys[s.key], s.old, out); keep {
+			cur = s.end
+			continue
+		}
+		// Removed: back to the key, with the comma before it, else the one after.
+		out = out[:mark-(vstart-s.start)]
+		cur = s.end
+		if i := lastNonSpace(out); i >= 0 && out[i] == ',' {
+			out = out[:i]
+		} else if j := skipSpace(obj, cur); j < len(obj) && obj[j] == ',' {
+			cur = j + 1
+		}
+	}
+	end := lastNonSpace(obj) // the closing brace
+	if end < cur {
+		end = cur
+	}
+	out = append(out, obj[cur:end]...)
+	for i, k := range keys {
+		if found[i] {
+			continue
+		}
+		mark := len(out)
+		if j := lastNonSpace(out); j >= 0 && out[j] != '{' {
+			out = append(out, ',')
+		}
+		out = append(appendJSONString(out, k), ':')
+		var keep bool
+		if out, keep = edit(k, gjson.Result{}, out); !keep {
+			out = out[:mark]
+		}
+	}
+	return append(out, obj[end:]...)
 }
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+func lastNonSpace(b []byte) int {
+	i := len(b) - 1
+	for i >= 0 && isSpace(b[i]) {
+		i--
+	}
+	return i
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 var modelKey = []byte(`"model":"`)
 

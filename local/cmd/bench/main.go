@@ -24,6 +24,24 @@
 //	-batch-rate         interactive requests per second (default 50)
 //	-batch-idle         measured time of the idle phase (default 10s)
 //	-batch-concurrency  batches.concurrency, lines in flight on the backend (default 4)
+//
+// With -cost it measures what the gateway costs against a bare
+// httputil.ReverseProxy, each in a process of its own (this binary started
+// again) in front of the same simulator: CPU per request from each process's own
+// CPU time, and peak RSS, for plain requests, streams with SPASS-Tools: none and
+// streams with the default stack-tool injection, open loop; then requests per
+// second at saturation, closed loop, plain and stream. It prints the ratios
+// gateway / bare proxy against the targets. -rate (default 1000 here),
+// -duration (per target and round, default 4s here), -warmup, -block, -tokens,
+// -token-delay, -gateway-yaml, -only (plain, stream, stream+tools) and -json
+// apply.
+//
+//	-rounds              open-loop rounds per scenario (default 3)
+//	-capacity-blocks     closed-loop blocks per target, 0 to skip (default 5)
+//	-capacity-block      length of one closed-loop block (default 1s)
+//	-concurrency         closed-loop requests in flight (default 64)
+//	-gateway-cpuprofile  each gateway process writes its CPU profile here (scenario name added; the bare proxy's too, with "-bare")
+//	-gateway-memprofile  ... and its allocations profile
 package main
 
 import (
@@ -46,6 +64,9 @@ import (
 )
 
 func main() {
+	if bench.ChildMain() { // started again as a target of -cost
+		return
+	}
 	// A job's start is logged at info level: a batch would print a line per line.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -80,6 +101,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&bo.Rate, "batch-rate", 50, "interactive requests per second while measuring batches")
 	fs.DurationVar(&bo.Idle, "batch-idle", 10*time.Second, "measured time of the idle phase")
 	fs.IntVar(&bo.Concurrency, "batch-concurrency", 4, "batches.concurrency: lines in flight on the backend")
+	costMode := fs.Bool("cost", false, "measure CPU per request, peak RSS and capacity against a bare proxy, each in its own process")
+	co := bench.CostOptions{}
+	fs.IntVar(&co.Rounds, "rounds", 3, "-cost: open-loop rounds per scenario")
+	fs.IntVar(&co.CapacityBlocks, "capacity-blocks", 5, "-cost: closed-loop blocks per target (0 skips the capacity run)")
+	fs.DurationVar(&co.CapacityBlock, "capacity-block", time.Second, "-cost: length of one closed-loop block")
+	fs.IntVar(&co.Concurrency, "concurrency", 64, "-cost: closed-loop requests in flight")
+	fs.StringVar(&co.CPUProfile, "gateway-cpuprofile", "", "-cost: each gateway process writes its CPU profile to this file, the scenario's name added (the bare proxy's with -bare)")
+	fs.StringVar(&co.MemProfile, "gateway-memprofile", "", "-cost: each gateway process writes its allocations profile to this file, the scenario's name added")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -98,6 +127,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if !*asJSON {
 		o.Progress = stdout
+	}
+	if *costMode {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["rate"] {
+			o.Rate = 1000
+		}
+		if !set["duration"] {
+			o.Duration = 4 * time.Second
+		}
+		return runCost(ctx, o, co, *only, *asJSON, stdout)
 	}
 	if *batchMode {
 		if bo.Lines < 1 || bo.Rate <= 0 || bo.Idle <= 0 || bo.Concurrency < 1 {
@@ -135,6 +175,27 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *asJSON {
+		return rep.WriteJSON(stdout)
+	}
+	fmt.Fprintln(stdout)
+	return rep.WriteText(stdout)
+}
+
+// runCost runs the -cost measurement with the shared flags in o.
+func runCost(ctx context.Context, o bench.Options, co bench.CostOptions, only string, asJSON bool, stdout io.Writer) error {
+	if co.Rounds < 1 || co.CapacityBlocks < 0 || co.CapacityBlock <= 0 || co.Concurrency < 1 {
+		return errors.New("-rounds, -capacity-block and -concurrency must be positive, -capacity-blocks not negative")
+	}
+	co.Rate, co.Duration, co.Warmup, co.Block = o.Rate, o.Duration, o.Warmup, o.Block
+	co.Tokens, co.TokenDelay, co.GatewayYAML, co.Progress = o.Tokens, o.TokenDelay, o.GatewayYAML, o.Progress
+	if only != "" {
+		co.Only = strings.Split(only, ",")
+	}
+	rep, err := bench.Cost(ctx, co)
+	if err != nil {
+		return err
+	}
+	if asJSON {
 		return rep.WriteJSON(stdout)
 	}
 	fmt.Fprintln(stdout)
