@@ -152,6 +152,10 @@ func NewHTTPClient() *http.Client {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 		DisableCompression:    true, // relay bytes as they come; gzip would batch SSE events
+		// A chat request with the default stack tools injected is ~9 KB: with the
+		// default 4 KB buffer its headers and body leave in three writes, with 16 KB
+		// in one. The buffer is per connection, so the pool's cost stays small.
+		WriteBufferSize: 16 << 10,
 	}
 	return &http.Client{Transport: t}
 }
