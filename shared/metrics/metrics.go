@@ -29,6 +29,18 @@ type Metrics struct {
 
 	mu     sync.RWMutex
 	series map[seriesKey]series // requests and latency children, see Observe
+
+	billedMu sync.Mutex                  // only the ledger's writer calls Billed
+	billed   map[billedKey]*billedSeries // token and cost children, see Billed
+}
+
+type billedKey struct{ tenant, model string }
+
+// billedSeries is the children Billed adds to for one tenant and model.
+type billedSeries struct {
+	prompt, completion, cached prometheus.Counter
+	usd, eur                   prometheus.Counter
+	perReq                     prometheus.Observer
 }
 
 // maxSeries bounds the cache of Observe. Model names come from clients; past the
@@ -51,6 +63,7 @@ func New(reg *prometheus.Registry) *Metrics {
 	m := &Metrics{
 		reg:    reg,
 		series: map[seriesKey]series{},
+		billed: map[billedKey]*billedSeries{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spass_requests_total",
 			Help: "Requests served, by route pattern, model, backend and HTTP status.",
@@ -134,19 +147,44 @@ type Bill struct {
 // it after each commit, so the counters follow the ledger and cost the request
 // path nothing.
 func (m *Metrics) Billed(b Bill) {
-	m.tokens.WithLabelValues(b.Model, "prompt").Add(float64(b.Prompt))
-	m.tokens.WithLabelValues(b.Model, "completion").Add(float64(b.Completion))
-	m.tokens.WithLabelValues(b.Model, "cached").Add(float64(b.Cached))
+	s := m.billedSeries(b.Tenant, b.Model)
+	s.prompt.Add(float64(b.Prompt))
+	s.completion.Add(float64(b.Completion))
+	s.cached.Add(float64(b.Cached))
 	usd := float64(b.NanoUSD) / 1e9
-	m.costUSD.WithLabelValues(b.Tenant, b.Model).Add(usd)
-	m.costEUR.WithLabelValues(b.Tenant, b.Model).Add(float64(b.NanoEUR) / 1e9)
-	m.perReq.WithLabelValues(b.Model).Observe(usd)
+	s.usd.Add(usd)
+	s.eur.Add(float64(b.NanoEUR) / 1e9)
+	s.perReq.Observe(usd)
 	if b.SubCall {
 		m.subcalls.WithLabelValues(b.Route).Inc()
 	}
 	if b.Estimated {
 		m.estimated.WithLabelValues(b.Route).Inc()
 	}
+}
+
+// billedSeries returns the children of tenant and model, cached: resolving seven
+// of them with WithLabelValues hashes and validates their labels for every row.
+// Past maxSeries pairs they are resolved per call.
+func (m *Metrics) billedSeries(tenant, model string) *billedSeries {
+	k := billedKey{tenant, model}
+	m.billedMu.Lock()
+	defer m.billedMu.Unlock()
+	if s, ok := m.billed[k]; ok {
+		return s
+	}
+	s := &billedSeries{
+		prompt:     m.tokens.WithLabelValues(model, "prompt"),
+		completion: m.tokens.WithLabelValues(model, "completion"),
+		cached:     m.tokens.WithLabelValues(model, "cached"),
+		usd:        m.costUSD.WithLabelValues(tenant, model),
+		eur:        m.costEUR.WithLabelValues(tenant, model),
+		perReq:     m.perReq.WithLabelValues(model),
+	}
+	if len(m.billed) < maxSeries {
+		m.billed[k] = s
+	}
+	return s
 }
 
 // Cut counts one connection or request the HTTP server cut (web.Limits).
