@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -33,10 +34,17 @@ type LedgerRow struct {
 	CreatedAt        int64  `db:"created_at"` // unix ms
 }
 
+// insertLedger binds by position: a named statement resolves the 22 fields of
+// each row by reflection, which cost the ledger's writer more than the insert.
 const insertLedger = `INSERT INTO ledger (tenant_id, user_id, request_id, parent_request_id, route, surface, ref, agent, model, backend, tier,
 	prompt_tokens, completion_tokens, cached_tokens, cost_nusd, cost_neur, latency_ms, status, estimated, redaction, redacted, created_at)
-	VALUES (:tenant_id, :user_id, :request_id, :parent_request_id, :route, :surface, :ref, :agent, :model, :backend, :tier,
-	:prompt_tokens, :completion_tokens, :cached_tokens, :cost_nusd, :cost_neur, :latency_ms, :status, :estimated, :redaction, :redacted, :created_at)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// args returns r's values in insertLedger's order.
+func (r *LedgerRow) args() []any {
+	return []any{r.TenantID, r.UserID, r.RequestID, r.ParentRequestID, r.Route, r.Surface, r.Ref, r.Agent, r.Model, r.Backend, r.Tier,
+		r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.CostNanoUSD, r.CostNanoEUR, r.LatencyMS, r.Status, r.Estimated, r.Redaction, r.Redacted, r.CreatedAt}
+}
 
 // InsertLedger writes rows in one transaction: a burst of requests costs one
 // commit rather than one each.
@@ -81,9 +89,9 @@ func (db *DB) insertLedger(ctx context.Context, rows []LedgerRow, also func(*sql
 		return err
 	}
 	defer tx.Rollback()
-	stmt = tx.NamedStmtContext(ctx, stmt)
+	stmt = tx.StmtContext(ctx, stmt)
 	for i := range rows {
-		if _, err := stmt.ExecContext(ctx, &rows[i]); err != nil {
+		if _, err := stmt.ExecContext(ctx, rows[i].args()...); err != nil {
 			return err
 		}
 	}
@@ -121,11 +129,11 @@ func (db *DB) LedgerHasRequest(ctx context.Context, tenant, requestID string) (b
 
 // ledgerStmt prepares the insert once on the writer connection: it runs on every
 // request, and parsing it per commit costs more than the insert.
-func (db *DB) ledgerStmt(ctx context.Context) (*sqlx.NamedStmt, error) {
+func (db *DB) ledgerStmt(ctx context.Context) (*sql.Stmt, error) {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
 	if db.ledgerInsert == nil {
-		st, err := db.w.PrepareNamedContext(ctx, insertLedger)
+		st, err := db.w.PrepareContext(ctx, db.w.Rebind(insertLedger))
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ type DB struct {
 	Path string
 
 	stmtMu       sync.Mutex
-	ledgerInsert *sqlx.NamedStmt
+	ledgerInsert *sql.Stmt
 }
 
 // Dialect returns the database the store runs on.
