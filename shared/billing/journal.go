@@ -58,8 +58,7 @@ type journal struct {
 	limit  int // segment size: segmentBytes
 	cur    *segment
 	sealed []*segment
-	enc    *json.Encoder
-	buf    bytes.Buffer
+	line   []byte // the last line appended, reused (appendEntry)
 	// opens holds the line of every request begun and not yet settled. A new
 	// segment starts with copies of them: the sealed one is deleted once its
 	// rows are committed, while a stream begun in it may still be running.
@@ -134,14 +133,8 @@ func (j *journal) open(firstSeq int64, size int) (*segment, error) {
 // append copies e into the current segment as one JSON line, first moving to a
 // new segment when it does not fit.
 func (j *journal) append(e entry) error {
-	if j.enc == nil {
-		j.enc = json.NewEncoder(&j.buf)
-	}
-	j.buf.Reset()
-	if err := j.enc.Encode(e); err != nil { // one line, '\n' included
-		return err
-	}
-	line := j.buf.Bytes()
+	j.line = appendEntry(j.line[:0], &e)
+	line := j.line
 	if len(line) > j.limit {
 		return fmt.Errorf("ledger row of %d bytes exceeds the journal segment", len(line))
 	}
@@ -190,7 +183,7 @@ func (j *journal) begin(k openKey, e entry) error {
 	if j.opens == nil {
 		j.opens = map[openKey][]byte{}
 	}
-	j.opens[k] = bytes.Clone(j.buf.Bytes())
+	j.opens[k] = bytes.Clone(j.line)
 	return nil
 }
 
