@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -141,8 +142,37 @@ func (c *call) openStream(ctx context.Context, t router.Target, body []byte) (*e
 		return nil, nil, nil, err
 	}
 	rd := newEventReader(resp.Body)
-	done := func() { resp.Body.Close(); tm.stop(); cancel(); rd.release() }
+	done := func() {
+		if rd.ended {
+			drain(resp.Body, tm)
+		}
+		resp.Body.Close()
+		tm.stop()
+		cancel()
+		rd.release()
+	}
 	return rd, tm, done, nil
+}
+
+// drainWait bounds the wait for the end of a backend's body after its [DONE].
+const drainWait = 100 * time.Millisecond
+
+// drain reads what follows [DONE] in a backend's body, normally nothing but the
+// chunked encoding's last chunk, so that the Transport sees the body's end and
+// keeps the connection: a body closed before its end closes the connection, and
+// every stream paid for a new one (a dial, two goroutines, their buffers). A
+// backend that sends more, or holds the body open, loses its connection as
+// before, after at most drainWait (the timer cancels the request).
+func drain(body io.Reader, tm *timer) {
+	tm.t.Reset(drainWait)
+	var buf [512]byte
+	for n := 0; n < 4<<10; {
+		k, err := body.Read(buf[:])
+		if err != nil {
+			return
+		}
+		n += k
+	}
 }
 
 // events is the receiver's committed stream as the core writes it: each event is
@@ -292,6 +322,9 @@ type eventReader struct {
 	i    int
 	// out, once set, is flushed before every read from the backend, which may wait.
 	out EventWriter
+	// ended says the last event returned was [DONE]: the backend's answer is
+	// complete, and what is left of its body is the end of the chunked encoding.
+	ended bool
 }
 
 // upstream is the eventReader as its bufio.Reader's source: the backend's body,
@@ -323,7 +356,7 @@ func newEventReader(r io.Reader) *eventReader {
 // release resets e and returns it to the pool.
 func (e *eventReader) release() {
 	e.r.Reset((*upstream)(e))
-	e.body, e.out = nil, nil
+	e.body, e.out, e.ended = nil, nil, false
 	for i, b := range e.bufs {
 		if cap(b) > 64<<10 {
 			e.bufs[i] = nil // do not keep a huge event's buffer for every stream
@@ -342,12 +375,14 @@ func (e *eventReader) next() ([]byte, error) {
 		line, err := e.readLine()
 		if err != nil {
 			if err == io.EOF && have {
+				e.ended = bytes.Equal(buf, doneMarker)
 				return buf, nil
 			}
 			return nil, err
 		}
 		if len(line) == 0 {
 			if have {
+				e.ended = bytes.Equal(buf, doneMarker)
 				return buf, nil
 			}
 			continue
