@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -119,6 +120,11 @@ func ParseChat(body []byte) (*Request, error) {
 	req.Needs = append(req.needs[:0], backend.Chat)
 	if f.model.Type != gjson.String || f.model.Str == "" {
 		return nil, apierr.P(apierr.MissingParameter, "model", "You must provide a model parameter.")
+	}
+	// A strict parser reads invalid UTF-8 as U+FFFD (Go) or refuses it (Python):
+	// policy and billing must not see a model name other than the backend's.
+	if !utf8.ValidString(f.model.Str) {
+		return nil, apierr.P(apierr.InvalidRequest, "model", "model must be valid UTF-8.")
 	}
 	req.Model = strings.Clone(f.model.Str) // labels metrics: must not pin the body
 	if !f.messages.IsArray() || !nonEmpty(f.messages) {
