@@ -27,50 +27,55 @@ func styleModels() string {
 const nodeDir = "node"
 
 // TestNodeSDK runs node/sdk.mjs, which drives the official openai npm package,
-// against a gateway of setupYAML. In CI (CI=true) a missing node or missing
-// node_modules is a failure, because `make test` installs them first; locally
-// the test is skipped with a hint instead.
+// against a gateway of setupYAML.
 func TestNodeSDK(t *testing.T) {
-	inCI := os.Getenv("CI") == "true"
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		if inCI {
-			t.Fatalf("node is not on PATH, but CI must run the Node SDK test: %v", err)
-		}
-		t.Skip("node is not on PATH; install Node 20+ and run `make node-deps` to run the Node SDK test")
-	}
-	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "openai", "package.json")); err != nil {
-		if inCI {
-			t.Fatalf("%s/node_modules/openai is missing (%v); `make test` runs `make node-deps` (npm ci) first", nodeDir, err)
-		}
-		t.Skipf("%s/node_modules/openai is missing; run `make node-deps` to run the Node SDK test", nodeDir)
-	}
-
 	env := startGateway(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "sdk.mjs")
-	cmd.Dir = nodeDir
-	cmd.Env = append(os.Environ(),
+	runNode(t, "sdk.mjs",
 		"SPASS_BASE_URL="+env.URL+"/v1",
 		"SPASS_TOKEN="+sdkToken,
 		"SPASS_MODEL_429="+model429,
 		"SPASS_MODEL_5XX="+model5xx,
 		"SPASS_MODEL_HALF="+modelHalf,
 		"SPASS_STYLE_MODELS="+styleModels(),
-		"NO_COLOR=1",
 	)
+}
+
+// runNode runs a driver script of nodeDir with env added and fails unless it ends
+// with its "N passed, 0 failed" line. In CI (CI=true) a missing node or missing
+// node_modules is a failure, because `make test` installs them first; locally the
+// test is skipped with a hint instead.
+func runNode(t *testing.T, script string, env ...string) {
+	t.Helper()
+	inCI := os.Getenv("CI") == "true"
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		if inCI {
+			t.Fatalf("node is not on PATH, but CI must run the Node SDK tests: %v", err)
+		}
+		t.Skip("node is not on PATH; install Node 20+ and run `make node-deps` to run the Node SDK tests")
+	}
+	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "openai", "package.json")); err != nil {
+		if inCI {
+			t.Fatalf("%s/node_modules/openai is missing (%v); `make test` runs `make node-deps` (npm ci) first", nodeDir, err)
+		}
+		t.Skipf("%s/node_modules/openai is missing; run `make node-deps` to run the Node SDK tests", nodeDir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, script)
+	cmd.Dir = nodeDir
+	cmd.Env = append(append(os.Environ(), env...), "NO_COLOR=1")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	t.Logf("node sdk.mjs took %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("node %s took %v", script, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Fatalf("node sdk.mjs timed out; output:\n%s", out)
+			t.Fatalf("node %s timed out; output:\n%s", script, out)
 		}
-		t.Fatalf("node sdk.mjs: %v; output:\n%s", err, out)
+		t.Fatalf("node %s: %v; output:\n%s", script, err, out)
 	}
 	if !strings.Contains(string(out), "passed, 0 failed") {
-		t.Fatalf("node sdk.mjs output lacks the closing \"N passed, 0 failed\" line:\n%s", out)
+		t.Fatalf("node %s output lacks the closing \"N passed, 0 failed\" line:\n%s", script, out)
 	}
-	t.Logf("node sdk.mjs output:\n%s", out)
+	t.Logf("node %s output:\n%s", script, out)
 }
