@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 type key struct{}
@@ -20,10 +21,24 @@ type state struct {
 	claims atomic.Int64
 }
 
-// New returns "req_" and 24 random hex digits.
+// New returns "req_" and 24 hex digits: the first 12 are the milliseconds since
+// the Unix epoch, the last 12 random. Ids made later sort later, so the ledger's
+// (tenant_id, request_id) index grows at its end instead of at a random page per
+// row: a commit of a hundred rows then dirties a few pages of that index, not a
+// hundred (the WAL writes them all, and a large ledger's index no longer fits its
+// page cache). 48 random bits keep ids of the same millisecond apart.
 func New() string {
+	return newAt(time.Now())
+}
+
+func newAt(t time.Time) string {
 	var b [12]byte
-	rand.Read(b[:])
+	ms := uint64(t.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
 	var s [4 + 2*len(b)]byte
 	copy(s[:], "req_")
 	hex.Encode(s[4:], b[:])

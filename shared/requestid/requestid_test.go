@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClaimGivesEveryCallItsOwnID(t *testing.T) {
@@ -26,5 +27,23 @@ func TestClaimGivesEveryCallItsOwnID(t *testing.T) {
 	}
 	if _, next := Claim(bare); next != id+"-c2" {
 		t.Fatalf("second claim of a new id: %q", next)
+	}
+}
+
+// TestNewSortsByTime: an id made in a later millisecond sorts after one made
+// earlier (the ledger index grows at its end), and ids of the same millisecond
+// differ.
+func TestNewSortsByTime(t *testing.T) {
+	t0 := time.UnixMilli(1_780_000_000_000)
+	a, b := newAt(t0), newAt(t0)
+	later := newAt(t0.Add(time.Millisecond))
+	if a == b {
+		t.Fatalf("two ids of one millisecond are equal: %q", a)
+	}
+	if !(a < later && b < later) {
+		t.Fatalf("ids %q, %q do not sort before the next millisecond's %q", a, b, later)
+	}
+	if len(a) != 28 || !strings.HasPrefix(a, "req_019e70448800") {
+		t.Fatalf("id %q: want req_ and 24 hex digits starting with the time", a)
 	}
 }
