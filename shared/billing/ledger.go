@@ -33,7 +33,7 @@ type Ledger struct {
 	id string // this process's journal
 	// OnCommit, if set (before the first Record), receives the rows of each
 	// commit (metrics), from the writer goroutine: counting them costs the
-	// requests nothing. Rows replayed from dead processes' journals are
+	// requests nothing. The slice is reused after the call returns. Rows replayed from dead processes' journals are
 	// included: at the first commit those replayed at start, the others as
 	// they are replayed. Calls never overlap.
 	OnCommit func(rows []store.LedgerRow)
@@ -45,6 +45,10 @@ type Ledger struct {
 	journal journal
 	lock    *os.File          // held while the process lives
 	pending []store.LedgerRow // appended, not yet committed: the last one is seq
+	// spare is the array of the last committed batch, emptied: the next batch
+	// fills it instead of growing a new one row by row (at 1000 requests a
+	// second, 25 KB copied and dropped per commit).
+	spare []store.LedgerRow
 
 	flushMu sync.Mutex // one commit at a time, from the writer or Sync
 	kick    chan struct{}
@@ -191,7 +195,7 @@ func (l *Ledger) flush(ctx context.Context) error {
 	defer l.flushMu.Unlock()
 	l.mu.Lock()
 	rows, seq := l.pending, l.seq
-	l.pending = nil
+	l.pending, l.spare = l.spare, nil
 	l.mu.Unlock()
 	if len(rows) == 0 {
 		return nil
@@ -203,7 +207,9 @@ func (l *Ledger) flush(ctx context.Context) error {
 		return err
 	}
 	l.report(rows)
+	clear(rows) // drop the strings they hold
 	l.mu.Lock()
+	l.spare = rows[:0]
 	done := l.journal.committed(seq)
 	ahead := l.journal.ahead()
 	l.mu.Unlock()
