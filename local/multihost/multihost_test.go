@@ -5,7 +5,6 @@
 package multihost
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"spass/local/pgtest"
+	"spass/local/proctest"
 	"spass/local/redistest"
 	"spass/shared/store"
 )
@@ -160,7 +160,7 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; trafficCtx.Err() == nil; i++ {
 				n := (w + i) % 3
-				if id, ok := chat(trafficCtx, gw[n].addr, i%2 == 0); ok {
+				if id, ok := proctest.Chat(trafficCtx, gw[n].addr, userToken, i%2 == 0); ok {
 					answered.Store(id, n)
 					perHost[n].Add(1)
 					count.Add(1)
@@ -221,29 +221,6 @@ func chatBody(stream bool, seed int64) string {
 		extra = fmt.Sprintf(`, "temperature": 0, "seed": %d`, seed)
 	}
 	return fmt.Sprintf(`{"model": "sim-chat", "messages": [{"role": "user", "content": "hello there"}], "stream": %v%s}`, stream, extra)
-}
-
-// chat sends one /v1 chat request to addr and reports its id if the answer
-// arrived complete.
-func chat(ctx context.Context, addr string, stream bool) (string, bool) {
-	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(chatBody(stream, 0)))
-	req.Header.Set("Authorization", "Bearer "+userToken)
-	req.Header.Set("SPASS-User-Id", "u")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return "", false
-	}
-	complete := false
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		complete = complete || line == "data: [DONE]" || (!stream && strings.HasSuffix(line, "}"))
-	}
-	return resp.Header.Get("SPASS-Request-Id"), complete && sc.Err() == nil
 }
 
 func post(t *testing.T, h *host, path, token, body string) *http.Response {
