@@ -50,16 +50,7 @@ func TestKill9DuringBurstLosesNoBilledResponse(t *testing.T) {
 	stop()
 	wg.Wait()
 
-	start(t, bin, cfg, data, addr) // killed when the test ends
-	db, err := store.Open(context.Background(), filepath.Join(data, "spass.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, rows := restart(t, bin, cfg, data, addr)
 	billed := map[string]bool{}
 	for _, r := range rows {
 		if billed[r.RequestID] {
@@ -101,6 +92,24 @@ tenants: {acme: {tokens: [{name: t, sha256: %s, role: user}]}}
 		t.Fatal(err)
 	}
 	return bin, cfg, filepath.Join(dir, "data"), proctest.FreeAddr(t)
+}
+
+// restart starts the gateway again on data, which replays the dead one's
+// journal, and returns its store (closed when the test ends) and acme's ledger
+// rows once it serves.
+func restart(t *testing.T, bin, cfg, data, addr string) (*store.DB, []store.LedgerRow) {
+	t.Helper()
+	start(t, bin, cfg, data, addr) // killed when the test ends
+	db, err := store.Open(context.Background(), filepath.Join(data, "spass.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rows, err := db.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, rows
 }
 
 // start runs the gateway binary on addr with cfg and data, and waits until it

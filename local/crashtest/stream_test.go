@@ -216,16 +216,7 @@ func TestKill9MidStreamBillsEveryStartedStream(t *testing.T) {
 	stop()
 	wg.Wait()
 
-	start(t, bin, cfg, data, addr) // replays the dead gateway's journal; killed when the test ends
-	db, err := store.Open(context.Background(), filepath.Join(data, "spass.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rows := restart(t, bin, cfg, data, addr)
 	byID := map[string]store.LedgerRow{}
 	for _, r := range rows {
 		if _, twice := byID[r.RequestID]; twice {

@@ -130,7 +130,7 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 		cacheHeader := func(h *host) string {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
-				resp := post(t, h, "/v1/chat/completions", userToken, chatBody(false, seed))
+				resp := send(t, h, "POST", "/v1/chat/completions", userToken, chatBody(false, seed))
 				resp.Body.Close()
 				if got := resp.Header.Get("SPASS-Cache"); got != "" {
 					return got
@@ -223,9 +223,10 @@ func chatBody(stream bool, seed int64) string {
 	return fmt.Sprintf(`{"model": "sim-chat", "messages": [{"role": "user", "content": "hello there"}], "stream": %v%s}`, stream, extra)
 }
 
-func post(t *testing.T, h *host, path, token, body string) *http.Response {
+// send sends one request to h as alice, with token, and returns the response.
+func send(t *testing.T, h *host, method, path, token, body string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+h.addr+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, "http://"+h.addr+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("SPASS-User-Id", "alice")
 	req.Header.Set("Content-Type", "application/json")
@@ -239,14 +240,7 @@ func post(t *testing.T, h *host, path, token, body string) *http.Response {
 // call sends one request and returns its status and body.
 func call(t *testing.T, h *host, method, path, token, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+h.addr+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("SPASS-User-Id", "alice")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, h, method, path, token, body)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
