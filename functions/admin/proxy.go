@@ -188,15 +188,7 @@ func usageOf(doc []byte) (billing.Tokens, bool) {
 	if !u.IsObject() {
 		u = gjson.GetBytes(doc, "response.usage") // a Responses API stream's response.completed
 	}
-	if !u.IsObject() {
-		return billing.Tokens{}, false
-	}
-	t := billing.Tokens{Prompt: u.Get("prompt_tokens").Int(), Completion: u.Get("completion_tokens").Int(),
-		Cached: u.Get("prompt_tokens_details.cached_tokens").Int()}
-	if t.Prompt == 0 && t.Completion == 0 {
-		t.Prompt, t.Completion = u.Get("input_tokens").Int(), u.Get("output_tokens").Int()
-	}
-	return t, t.Prompt > 0 || t.Completion > 0
+	return relay.Usage(u)
 }
 
 func containsFold(list []string, k string) bool {

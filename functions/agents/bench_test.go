@@ -3,15 +3,13 @@ package agents_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
 	"spass/functions/agents"
 	"spass/local/gatewaytest"
+	"spass/local/turnbench"
 	"spass/shared/agent"
 	"spass/shared/store"
 )
@@ -25,10 +23,6 @@ backends:
 models:
   - {id: sim-chat, context_window: 8192, chain: [{backend: sim}]}
 `
-
-// benchText is the content of every message: 200 words, about 1,000 bytes. The
-// simulator echoes it, so the replies a turn adds are as large as the history's.
-var benchText = strings.TrimSpace(strings.Repeat("word ", 200))
 
 // benchSummary and benchFacts stand for what compaction leaves at the head of a
 // long session's current segment (a summary of up to a few KiB, the durable facts).
@@ -60,95 +54,57 @@ const maxTurnRatio = 1.2
 // with the timer stopped, the long session's segment is closed again as compaction
 // would, keeping its last 10 messages; its segments grow by one a turn.
 func BenchmarkTurn(b *testing.B) {
-	perTurn := map[int][]float64{} // ns per turn of each measured run
-	for _, n := range []int{10, 1000} {
-		b.Run(fmt.Sprintf("messages=%d", n), func(b *testing.B) {
-			env := gatewaytest.Start(b, gatewaytest.Setup{YAML: benchYAML, Sims: []string{"sim"}})
-			st := env.App.Store
-			ctx := context.Background()
-			if _, err := st.SaveAgent(ctx, "acme", agent.Agent{Name: "bench", Model: "sim-chat", SystemPrompt: "You answer briefly.",
-				Tools: []string{}, SessionOverrides: []string{}}); err != nil {
-				b.Fatal(err)
+	turnbench.Compare(b, "one agent turn", 10, 1000, maxTurnRatio, func(b *testing.B, n int) {
+		env := gatewaytest.Start(b, gatewaytest.Setup{YAML: benchYAML, Sims: []string{"sim"}})
+		st := env.App.Store
+		ctx := context.Background()
+		if _, err := st.SaveAgent(ctx, "acme", agent.Agent{Name: "bench", Model: "sim-chat", SystemPrompt: "You answer briefly.",
+			Tools: []string{}, SessionOverrides: []string{}}); err != nil {
+			b.Fatal(err)
+		}
+		h := agents.New(env.App)
+		long := seedSession(b, st, n) // the 1,000 case's one session
+		ids := make([]string, b.N)
+		for i := range ids {
+			if n == 10 {
+				ids[i] = seedSession(b, st, n).id
 			}
-			h := agents.New(env.App)
-			long := seedSession(b, st, n) // the 1,000 case's one session
-			ids := make([]string, b.N)
-			for i := range ids {
-				if n == 10 {
-					ids[i] = seedSession(b, st, n).id
-				}
-			}
-			// One unmeasured turn warms the connections and checks what is sent.
-			warm := seedSession(b, st, n)
-			if out := benchTurn(b, h, warm.id); out.Compacted != 0 {
-				b.Fatalf("the warm-up turn compacted %d times", out.Compacted)
-			}
-			if sent := env.Sims["sim"].LastRequest(); n > 10 && !strings.Contains(string(sent), "locker code is 4417") {
-				b.Fatalf("the turn did not send the segment's facts: %.300s", sent)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				b.StopTimer()
-				id := ids[i]
-				if n > 10 {
-					if i > 0 {
-						long.bound(b, st)
-					}
-					id = long.id
-				}
-				b.StartTimer()
-				if out := benchTurn(b, h, id); out.Compacted != 0 {
-					b.Fatalf("turn %d compacted", i)
-				}
-			}
+		}
+		// One unmeasured turn warms the connections and checks what is sent.
+		warm := seedSession(b, st, n)
+		if out := benchTurn(b, h, warm.id); out.Compacted != 0 {
+			b.Fatalf("the warm-up turn compacted %d times", out.Compacted)
+		}
+		if sent := env.Sims["sim"].LastRequest(); n > 10 && !strings.Contains(string(sent), "locker code is 4417") {
+			b.Fatalf("the turn did not send the segment's facts: %.300s", sent)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
 			b.StopTimer()
-			if b.N == 1 {
-				return // the framework's probe run, before the measured one
+			id := ids[i]
+			if n > 10 {
+				if i > 0 {
+					long.bound(b, st)
+				}
+				id = long.id
 			}
-			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-			perTurn[n] = append(perTurn[n], ns)
-			if n == 1000 && len(perTurn[10]) > 0 {
-				b.ReportMetric(ns/median(perTurn[10]), "x-of-10")
+			b.StartTimer()
+			if out := benchTurn(b, h, id); out.Compacted != 0 {
+				b.Fatalf("turn %d compacted", i)
 			}
-		})
-	}
-	if len(perTurn[10]) == 0 || len(perTurn[1000]) == 0 {
-		return // a -bench pattern selected one case only
-	}
-	short, long := median(perTurn[10]), median(perTurn[1000])
-	b.Logf("one agent turn: %.0f µs on 10 messages, %.0f µs on 1,000 (medians of %d runs): ratio %.2f, at most %.1f",
-		short/1e3, long/1e3, len(perTurn[10]), long/short, maxTurnRatio)
-	if long/short > maxTurnRatio {
-		b.Errorf("a turn on 1,000 messages costs %.2fx one on 10, more than %.1fx", long/short, maxTurnRatio)
-	}
+		}
+	})
 }
 
-// median is the middle of xs (the mean of the two middle ones for an even count).
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
-}
-
+// turnOut is what the benchmark reads of a turn's answer.
 type turnOut struct {
 	Compacted int `json:"compacted"`
 }
 
-// benchTurn sends one turn to h and returns its answer.
-func benchTurn(b *testing.B, h http.Handler, id string) (out turnOut) {
-	req := httptest.NewRequest("POST", "/a1/sessions/"+id+"/messages", strings.NewReader(`{"content":"`+benchText+`"}`))
-	req.Header.Set("Authorization", "Bearer "+gatewaytest.AdminToken)
-	req.Header.Set("SPASS-User-Id", "alice")
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		b.Fatalf("turn: %d %s", rec.Code, rec.Body)
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		b.Fatal(err)
-	}
-	return out
+// benchTurn sends one turn of session id to h and returns its answer.
+func benchTurn(b *testing.B, h http.Handler, id string) turnOut {
+	return turnbench.Post[turnOut](b, h, "/a1/sessions/"+id+"/messages", `{"content":"`+turnbench.Text+`"}`)
 }
 
 // benchSession is a seeded session: its id, its current segment, its next seq.
@@ -170,12 +126,8 @@ func seedSession(b *testing.B, st *store.DB, n int) *benchSession {
 	}
 	msgs := make([]agent.Message, n)
 	for i := range msgs {
-		role, text := "user", benchText
-		if i%2 == 1 {
-			role, text = "assistant", "Hello! You said: "+benchText
-		}
-		body, _ := json.Marshal(map[string]string{"role": role, "content": text})
-		msgs[i] = agent.Message{Role: role, Body: body, Tokens: len(body)/4 + 4}
+		role, body, tokens := turnbench.Message(i)
+		msgs[i] = agent.Message{Role: role, Body: body, Tokens: tokens}
 	}
 	if err := st.AddSessionMessages(ctx, "acme", s.ID, "seed", agent.StatusPending, msgs[:n-1]); err != nil {
 		b.Fatal(err)

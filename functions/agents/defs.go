@@ -62,12 +62,8 @@ func putAgent(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
 		ag.Source = "api"
-		return web.JSON(w, status, toAgentObject(ag))
+		return web.Saved(w, created, toAgentObject(ag))
 	}
 }
 

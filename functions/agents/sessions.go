@@ -150,11 +150,7 @@ func sessionMessages(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		limit, err := web.QueryLimit(r, 100, 1000)
-		if err != nil {
-			return err
-		}
-		after, err := web.QuerySeq(r)
+		limit, after, err := web.SeqPage(r)
 		if err != nil {
 			return err
 		}
@@ -162,8 +158,7 @@ func sessionMessages(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		more := len(ms) > limit
-		ms = ms[:min(len(ms), limit)]
+		ms, more := web.Page(ms, limit)
 		data := make([]messageObject, len(ms))
 		for i, m := range ms {
 			data[i] = toMessageObject(m)

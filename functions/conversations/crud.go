@@ -67,8 +67,7 @@ func list(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		more := len(cs) > limit
-		cs = cs[:min(len(cs), limit)]
+		cs, more := web.Page(cs, limit)
 		data := make([]conversationObject, len(cs))
 		for i, c := range cs {
 			data[i] = toObject(c)
@@ -91,11 +90,7 @@ func get(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		limit, err := web.QueryLimit(r, 100, 1000)
-		if err != nil {
-			return err
-		}
-		after, err := web.QuerySeq(r)
+		limit, after, err := web.SeqPage(r)
 		if err != nil {
 			return err
 		}
@@ -103,8 +98,7 @@ func get(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		more := len(ms) > limit
-		ms = ms[:min(len(ms), limit)]
+		ms, more := web.Page(ms, limit)
 		msgs := make([]messageObject, len(ms))
 		for i, m := range ms {
 			msgs[i] = messageObject{Seq: m.Seq, Message: m.Body, Status: m.Status, Turn: m.Turn, CreatedAt: m.CreatedAt / 1000}

@@ -20,7 +20,6 @@ import (
 	"spass/shared/app"
 	"spass/shared/backend"
 	"spass/shared/billing"
-	"spass/shared/relay"
 	"spass/shared/router"
 	"spass/shared/web"
 )
@@ -168,7 +167,6 @@ func transcriptions(a *app.App) web.HandlerFunc {
 		}
 		rl, ctx, err := openRelayed(r.Context(), a, w.Header(), "audio.transcriptions", f.model, backend.AudioIn)
 		if err != nil {
-			rl.finish(ctx, err, billing.Tokens{}, false)
 			return err
 		}
 		var u billing.Tokens
@@ -178,18 +176,8 @@ func transcriptions(a *app.App) web.HandlerFunc {
 			h := http.Header{"Content-Type": {ctype}}
 			if f.stream {
 				h.Set("Accept", "text/event-stream")
-				resp, cancel, err := send(ctx, t, a.Chat.FirstByte, false, "/audio/transcriptions", true, h, body)
-				if err != nil {
-					return err
-				}
-				defer cancel()
-				defer resp.Body.Close()
-				rl.served(w.Header(), t)
-				copyHeader(w.Header(), resp.Header, "Content-Type")
-				w.WriteHeader(http.StatusOK)
-				rl.stream = true
 				text := 0
-				relay.Stream(w, resp, func(data []byte) {
+				err := rl.relayStream(ctx, w, t, "/audio/transcriptions", h, body, func(data []byte) {
 					switch gjson.GetBytes(data, "type").Str {
 					case "transcript.text.delta":
 						text += len(gjson.GetBytes(data, "delta").Str)
@@ -197,10 +185,10 @@ func transcriptions(a *app.App) web.HandlerFunc {
 						u, reported = usageOf(gjson.GetBytes(data, "usage"))
 					}
 				})
-				if !reported {
+				if err == nil && !reported {
 					u = billing.Tokens{Prompt: audioTokens(f.file), Completion: int64(max(text/4, 1))}
 				}
-				return nil
+				return err
 			}
 			resp, cancel, err := send(ctx, t, a.Chat.Response, true, "/audio/transcriptions", true, h, body)
 			if err != nil {

@@ -113,10 +113,7 @@ func listQuery(r *http.Request, def, most int) (store.ListQuery, error) {
 
 // writePage writes OpenAI's cursor page of at most limit items.
 func writePage[T any](w http.ResponseWriter, items []T, limit int, id func(T) string) error {
-	more := len(items) > limit
-	if more {
-		items = items[:limit]
-	}
+	items, more := web.Page(items, limit)
 	page := struct {
 		Object  string  `json:"object"`
 		Data    []T     `json:"data"`

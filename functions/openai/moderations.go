@@ -27,11 +27,8 @@ import (
 // model the tenant may use.
 func moderations(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := web.ReadBody(r)
+		body, err := readJSON(r, "model", "input")
 		if err != nil {
-			return err
-		}
-		if err := checkJSON(body, "model", "input"); err != nil {
 			return err
 		}
 		model, err := stringField(body, "model", false)
@@ -49,7 +46,6 @@ func moderations(a *app.App) web.HandlerFunc {
 		}
 		rl, ctx, err := openRelayed(r.Context(), a, w.Header(), "moderations", model, backend.Moderation)
 		if err != nil {
-			rl.finish(ctx, err, billing.Tokens{}, false)
 			return err
 		}
 		if !chainCan(rl.m, backend.Moderation) && rl.m.Serves("chat") {

@@ -39,10 +39,8 @@ type rerankedDoc struct {
 	Text string `json:"text"`
 }
 
+// parseRerank reads a rerank body that readJSON has checked.
 func parseRerank(body []byte) (*rerankRequest, error) {
-	if err := checkJSON(body, "model", "query", "documents"); err != nil {
-		return nil, err
-	}
 	req := &rerankRequest{}
 	var err error
 	if req.Model, err = stringField(body, "model", true); err != nil {
@@ -90,7 +88,7 @@ func parseRerank(body []byte) (*rerankRequest, error) {
 // documents when return_documents is true, whatever the backend returned.
 func rerank(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := web.ReadBody(r)
+		body, err := readJSON(r, "model", "query", "documents")
 		if err != nil {
 			return err
 		}
@@ -100,7 +98,6 @@ func rerank(a *app.App) web.HandlerFunc {
 		}
 		rl, ctx, err := openRelayed(r.Context(), a, w.Header(), "rerank", req.Model, backend.Rerank)
 		if err != nil {
-			rl.finish(ctx, err, billing.Tokens{}, false)
 			return err
 		}
 		var results []rerankResult

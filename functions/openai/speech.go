@@ -12,7 +12,6 @@ import (
 	"spass/shared/app"
 	"spass/shared/backend"
 	"spass/shared/billing"
-	"spass/shared/relay"
 	"spass/shared/router"
 	"spass/shared/web"
 )
@@ -20,7 +19,20 @@ import (
 // maxSpeechInput is OpenAI's longest speech input, in characters.
 const maxSpeechInput = 4096
 
-// checkJSON checks a JSON object body of the routes in this file: no user_id,
+// readJSON reads a JSON object body of the relayed routes (speech, moderations,
+// rerank) and checks it with checkJSON.
+func readJSON(r *http.Request, keys ...string) ([]byte, error) {
+	body, err := web.ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkJSON(body, keys...); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// checkJSON checks a JSON object body of the relayed routes: no user_id,
 // and none of keys twice (parsers disagree on which of two equal keys wins, so a
 // body could be checked as one model and served as another).
 func checkJSON(body []byte, keys ...string) error {
@@ -79,11 +91,8 @@ func stringField(body []byte, key string, required bool) (string, error) {
 // flagged as an estimate.
 func speech(a *app.App) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := web.ReadBody(r)
+		body, err := readJSON(r, "model", "input")
 		if err != nil {
-			return err
-		}
-		if err := checkJSON(body, "model", "input"); err != nil {
 			return err
 		}
 		model, err := stringField(body, "model", true)
@@ -99,7 +108,6 @@ func speech(a *app.App) web.HandlerFunc {
 		}
 		rl, ctx, err := openRelayed(r.Context(), a, w.Header(), "audio.speech", model, backend.AudioOut)
 		if err != nil {
-			rl.finish(ctx, err, billing.Tokens{}, false)
 			return err
 		}
 		u := billing.Tokens{Prompt: int64(max(utf8.RuneCountInString(input)/4, 1))}
@@ -108,18 +116,7 @@ func speech(a *app.App) web.HandlerFunc {
 			if err != nil {
 				return apierr.E(apierr.Internal, "", err)
 			}
-			resp, cancel, err := send(ctx, t, a.Chat.FirstByte, false, "/audio/speech", true, http.Header{"Content-Type": {"application/json"}}, up)
-			if err != nil {
-				return err
-			}
-			defer cancel()
-			defer resp.Body.Close()
-			rl.served(w.Header(), t)
-			copyHeader(w.Header(), resp.Header, "Content-Type")
-			w.WriteHeader(http.StatusOK)
-			rl.stream = true
-			relay.Stream(w, resp, nil)
-			return nil
+			return rl.relayStream(ctx, w, t, "/audio/speech", http.Header{"Content-Type": {"application/json"}}, up, nil)
 		})
 		rl.finish(ctx, err, u, true)
 		return err

@@ -19,6 +19,7 @@ import (
 	"spass/shared/billing"
 	"spass/shared/chat"
 	"spass/shared/identity"
+	"spass/shared/relay"
 	"spass/shared/requestid"
 	"spass/shared/router"
 	"spass/shared/tenantcfg"
@@ -47,33 +48,43 @@ type relayed struct {
 }
 
 // openRelayed resolves the model and admits the request against the tenant's
-// policy and rate limits; the caller must call finish.
+// policy and rate limits. A request it refuses is finished here (billed at
+// zero); else the caller must call finish.
 func openRelayed(ctx context.Context, a *app.App, h http.Header, route, model string, need backend.Capability) (*relayed, context.Context, error) {
 	ctx, id := requestid.Claim(ctx)
 	rl := &relayed{a: a, p: auth.From(ctx), route: route, need: need, start: time.Now(),
 		res: chat.Result{RequestID: id, Model: model}, done: func(int64) {}}
+	if err := rl.admit(ctx, h, model); err != nil {
+		rl.finish(ctx, err, billing.Tokens{}, false)
+		return nil, ctx, err
+	}
+	return rl, ctx, nil
+}
+
+// admit is openRelayed's checks, in the order a chat request meets them.
+func (rl *relayed) admit(ctx context.Context, h http.Header, model string) error {
 	if model == "" {
-		return rl, ctx, apierr.P(apierr.MissingParameter, "model", "You must provide a model.")
+		return apierr.P(apierr.MissingParameter, "model", "You must provide a model.")
 	}
 	var err error
-	if rl.eff, err = a.Settings.Effective(ctx, rl.p.Tenant); err != nil {
-		return rl, ctx, err
+	if rl.eff, err = rl.a.Settings.Effective(ctx, rl.p.Tenant); err != nil {
+		return err
 	}
-	if rl.m = a.Router.Model(model); rl.m == nil {
+	if rl.m = rl.a.Router.Model(model); rl.m == nil {
 		rl.res.Model = ""
-		return rl, ctx, chat.ModelNotFound(model)
+		return chat.ModelNotFound(model)
 	}
 	if !rl.eff.ModelAllowed(model) {
-		return rl, ctx, apierr.P(apierr.ModelNotAllowed, "model", "Your tenant may not use the model "+apierr.Quote(model)+".")
+		return apierr.P(apierr.ModelNotAllowed, "model", "Your tenant may not use the model "+apierr.Quote(model)+".")
 	}
-	if a.RateLimit != nil {
-		done, err := a.RateLimit.Admit(ctx, rl.p, rl.eff, h)
+	if rl.a.RateLimit != nil {
+		done, err := rl.a.RateLimit.Admit(ctx, rl.p, rl.eff, h)
 		if err != nil {
-			return rl, ctx, err
+			return err
 		}
 		rl.done = done
 	}
-	return rl, ctx, nil
+	return nil
 }
 
 // run tries the model's chain for backends with the route's capability: 501
@@ -152,6 +163,24 @@ func send(ctx context.Context, t router.Target, wait time.Duration, whole bool, 
 	return resp, func() { timer.Stop(); cancel() }, nil
 }
 
+// relayStream posts body to t and relays the answer to w as it comes (see
+// relay.Stream) under the served-by headers and the backend's Content-Type;
+// see gets the data of each server-sent event.
+func (rl *relayed) relayStream(ctx context.Context, w http.ResponseWriter, t router.Target, path string, h http.Header, body []byte, see func(data []byte)) error {
+	resp, cancel, err := send(ctx, t, rl.a.Chat.FirstByte, false, path, true, h, body)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	rl.served(w.Header(), t)
+	copyHeader(w.Header(), resp.Header, "Content-Type")
+	w.WriteHeader(http.StatusOK)
+	rl.stream = true
+	relay.Stream(w, resp, see)
+	return nil
+}
+
 // fetchJSON posts a JSON body and returns the complete JSON answer.
 func (rl *relayed) fetchJSON(ctx context.Context, t router.Target, path string, api bool, body []byte) ([]byte, error) {
 	h := http.Header{"Content-Type": {"application/json"}}
@@ -171,18 +200,13 @@ func (rl *relayed) fetchJSON(ctx context.Context, t router.Target, path string, 
 	return out, nil
 }
 
-// usageOf reads OpenAI-style usage from a JSON document: chat's prompt_tokens
-// and completion_tokens, or the audio and Responses APIs' input_tokens and
-// output_tokens, or total_tokens alone (rerank, embeddings) as prompt tokens.
+// usageOf reads OpenAI-style usage from a JSON document (see relay.Usage), or
+// total_tokens alone (rerank, embeddings) as prompt tokens.
 func usageOf(u gjson.Result) (billing.Tokens, bool) {
 	if !u.IsObject() {
 		return billing.Tokens{}, false
 	}
-	t := billing.Tokens{Prompt: u.Get("prompt_tokens").Int(), Completion: u.Get("completion_tokens").Int(),
-		Cached: u.Get("prompt_tokens_details.cached_tokens").Int()}
-	if t.Prompt == 0 && t.Completion == 0 {
-		t.Prompt, t.Completion = u.Get("input_tokens").Int(), u.Get("output_tokens").Int()
-	}
+	t, _ := relay.Usage(u)
 	if t.Prompt == 0 && t.Completion == 0 {
 		t.Prompt = u.Get("total_tokens").Int()
 	}

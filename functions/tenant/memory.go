@@ -122,11 +122,7 @@ func saveMemory(db *store.DB) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return web.JSON(w, status, toMemoryObject(e))
+		return web.Saved(w, created, toMemoryObject(e))
 	}
 }
 
@@ -164,14 +160,7 @@ func listMemory(db *store.DB) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		out := struct {
-			Object string         `json:"object"`
-			Data   []memoryObject `json:"data"`
-		}{Object: "list", Data: make([]memoryObject, len(found))}
-		for i, e := range found {
-			out.Data[i] = toMemoryObject(e)
-		}
-		return web.JSON(w, http.StatusOK, out)
+		return web.JSON(w, http.StatusOK, listOf(found, toMemoryObject))
 	}
 }
 

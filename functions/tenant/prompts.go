@@ -95,11 +95,7 @@ func createPrompt(db *store.DB) web.HandlerFunc {
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return web.JSON(w, status, toPromptObject(sp))
+		return web.Saved(w, created, toPromptObject(sp))
 	}
 }
 
@@ -107,18 +103,11 @@ func createPrompt(db *store.DB) web.HandlerFunc {
 func listPrompts(db *store.DB) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p := auth.From(r.Context())
-		list, err := db.SystemPrompts(r.Context(), p.Tenant, p.User)
+		prompts, err := db.SystemPrompts(r.Context(), p.Tenant, p.User)
 		if err != nil {
 			return apierr.E(apierr.Internal, "", err)
 		}
-		out := struct {
-			Object string         `json:"object"`
-			Data   []promptObject `json:"data"`
-		}{Object: "list", Data: make([]promptObject, len(list))}
-		for i, sp := range list {
-			out.Data[i] = toPromptObject(sp)
-		}
-		return web.JSON(w, http.StatusOK, out)
+		return web.JSON(w, http.StatusOK, listOf(prompts, toPromptObject))
 	}
 }
 

@@ -135,3 +135,19 @@ func writeEffective(w http.ResponseWriter, r *http.Request, s *tenantcfg.Service
 	}
 	return web.JSON(w, http.StatusOK, view(eff))
 }
+
+// list is the answer of the list routes: {"object": "list", "data": [...]}.
+type list[T any] struct {
+	Object string `json:"object"`
+	Data   []T    `json:"data"`
+}
+
+// listOf is the list answer of items, each converted by to; no items make an
+// empty data array, never null.
+func listOf[S, T any](items []S, to func(S) T) list[T] {
+	out := list[T]{Object: "list", Data: make([]T, len(items))}
+	for i, it := range items {
+		out.Data[i] = to(it)
+	}
+	return out
+}

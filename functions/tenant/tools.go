@@ -54,14 +54,9 @@ func listTools(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := struct {
-			Object string     `json:"object"`
-			Data   []toolView `json:"data"`
-		}{Object: "list", Data: []toolView{}}
-		for _, t := range ts {
-			out.Data = append(out.Data, toolView{Type: "function", Function: toolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters}})
-		}
-		return web.JSON(w, http.StatusOK, out)
+		return web.JSON(w, http.StatusOK, listOf(ts, func(t *tools.Tool) toolView {
+			return toolView{Type: "function", Function: toolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters}}
+		}))
 	}
 }
 

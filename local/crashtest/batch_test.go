@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"spass/functions"
+	"spass/local/proctest"
 	"spass/local/redistest"
 	"spass/local/simulator"
 	"spass/shared/app"
@@ -52,7 +53,7 @@ func TestKill9WorkersMidBatch(t *testing.T) {
 	}
 	redistest.Open(t, redisDB)
 	dir := t.TempDir()
-	bin := build(t, dir, "spass/workers")
+	bin := proctest.Build(t, dir, "spass/workers")
 	sim := simulator.New(simulator.Options{TokenDelay: 3 * time.Millisecond})
 	simSrv := httptest.NewServer(sim)
 	defer simSrv.Close()
@@ -60,12 +61,11 @@ func TestKill9WorkersMidBatch(t *testing.T) {
 		fmt.Sprintf("REDIS_URL=redis://127.0.0.1:6379/%d", redisDB), fmt.Sprintf("SPASS_WORKER_CONCURRENCY=%d", workerJobs)}
 	a, url := openGateway(t, env) // enqueues on Redis; the workers run the jobs
 
-	workers := startProcess(t, bin, env)
+	workers := proctest.Start(t, bin, env, nil)
 	id := createBatch(t, url)
 	killMidway(t, a, id, workers)
 
-	workers = startProcess(t, bin, env)
-	defer func() { workers.Process.Kill(); workers.Wait() }()
+	proctest.Start(t, bin, env, nil)       // killed when the test ends
 	b := waitDone(t, a, id, 4*time.Minute) // asynq recovers the dead worker's tasks once their lease expired
 	checkOutput(t, a, b)
 	if n := sim.Requests(); n < crashLines || n > crashLines+workerJobs {
@@ -98,15 +98,15 @@ func TestKill9GatewayMidBatch(t *testing.T) {
 		t.Skip("builds and kills the gateway binary")
 	}
 	dir := t.TempDir()
-	bin := build(t, dir, "spass/local/cmd/gateway")
+	bin := proctest.Build(t, dir, "spass/local/cmd/gateway")
 	sim := simulator.New(simulator.Options{TokenDelay: 3 * time.Millisecond})
 	simSrv := httptest.NewServer(sim)
 	defer simSrv.Close()
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	data := filepath.Join(dir, "data")
 	env := []string{"SPASS_CONFIG=" + writeConfig(t, dir, simSrv.URL), "SPASS_DATA_DIR=" + data, "SPASS_ADDR=" + addr}
-	gw := startProcess(t, bin, env)
-	waitHealthy(t, addr)
+	gw := proctest.Start(t, bin, env, nil)
+	proctest.WaitHealthy(t, addr, 20*time.Second)
 	db, err := store.Open(context.Background(), filepath.Join(data, "spass.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,25 +116,14 @@ func TestKill9GatewayMidBatch(t *testing.T) {
 	id := createBatch(t, "http://"+addr)
 	killMidway(t, reader, id, gw)
 
-	gw = startProcess(t, bin, env)
-	defer func() { gw.Process.Kill(); gw.Wait() }()
-	waitHealthy(t, addr)
+	proctest.Start(t, bin, env, nil) // killed when the test ends
+	proctest.WaitHealthy(t, addr, 20*time.Second)
 	checkOutput(t, reader, waitDone(t, reader, id, 2*time.Minute))
 	if n := sim.Requests(); n < crashLines || n > crashLines+localJobs {
 		t.Fatalf("the backend served %d requests for %d lines: only the %d running at the kill may run twice", n, crashLines, localJobs)
 	} else {
 		t.Logf("the backend served %d requests for %d lines", n, crashLines)
 	}
-}
-
-// build compiles pkg into dir.
-func build(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	bin := filepath.Join(dir, filepath.Base(pkg))
-	if out, err := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
 }
 
 // writeConfig writes the gateway.yaml both processes read.
@@ -171,27 +160,6 @@ func openGateway(t *testing.T, env []string) (*app.App, string) {
 	srv := httptest.NewServer(functions.Handler(a))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return a, srv.URL
-}
-
-func startProcess(t *testing.T, bin string, env []string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd
-}
-
-func waitHealthy(t *testing.T, addr string) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			return
-		}
-	}
-	t.Fatal("gateway did not start")
 }
 
 // call sends an authenticated request and decodes its JSON answer into out.
@@ -243,8 +211,7 @@ func killMidway(t *testing.T, a *app.App, id string, proc *exec.Cmd) {
 			t.Fatalf("the batch made no progress: %+v", b)
 		}
 	}
-	proc.Process.Kill() // SIGKILL: no shutdown, no drain
-	proc.Wait()
+	proctest.Kill(proc) // SIGKILL: no shutdown, no drain
 	b, _, _ := a.Store.Batch(context.Background(), "acme", "", id)
 	if b.Status != batch.InProgress || b.Completed >= crashLines {
 		t.Fatalf("the batch was not midway at the kill: %s, %d done", b.Status, b.Completed)

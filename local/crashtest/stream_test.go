@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"spass/local/proctest"
 	"spass/local/simulator"
 	"spass/shared/billing"
 	"spass/shared/store"
@@ -211,22 +212,11 @@ func TestKill9MidStreamBillsEveryStartedStream(t *testing.T) {
 			t.Fatalf("after a minute %d streams started, %d complete: want 60 and some in flight", n, c)
 		}
 	}
-	gw.Process.Kill()
-	gw.Wait()
+	proctest.Kill(gw)
 	stop()
 	wg.Wait()
 
-	gw = start(t, bin, cfg, data, addr) // replays the dead gateway's journal
-	defer func() { gw.Process.Kill(); gw.Wait() }()
-	db, err := store.Open(context.Background(), filepath.Join(data, "spass.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.LedgerRows(context.Background(), "acme", 0, time.Now().Add(time.Hour).UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rows := restart(t, bin, cfg, data, addr)
 	byID := map[string]store.LedgerRow{}
 	for _, r := range rows {
 		if _, twice := byID[r.RequestID]; twice {

@@ -2,8 +2,6 @@ package multihost
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"spass/local/proctest"
 	"spass/local/simulator"
 	"spass/shared/auth"
 )
@@ -46,13 +45,7 @@ type host struct {
 func newCluster(t *testing.T, databaseURL, redisURL string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	c := &cluster{t: t, gateway: filepath.Join(dir, "gateway"), workers: filepath.Join(dir, "workers")}
-	for bin, pkg := range map[string]string{c.gateway: "spass/cmd/gateway", c.workers: "spass/workers"} {
-		build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, pkg)
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
-	}
+	c := &cluster{t: t, gateway: proctest.Build(t, dir, "spass/cmd/gateway"), workers: proctest.Build(t, dir, "spass/workers")}
 	sim := httptest.NewServer(simulator.New(simulator.Options{}))
 	t.Cleanup(sim.Close)
 	cfg := filepath.Join(dir, "gateway.yaml")
@@ -69,14 +62,14 @@ tenants:
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.env = append(os.Environ(), "SPASS_CONFIG="+cfg, "DATABASE_URL="+databaseURL, "REDIS_URL="+redisURL)
+	c.env = []string{"SPASS_CONFIG=" + cfg, "DATABASE_URL=" + databaseURL, "REDIS_URL=" + redisURL}
 	return c
 }
 
 // startGateways starts n gateway hosts.
 func (c *cluster) startGateways(n int) {
 	for i := range n {
-		h := &host{addr: freeAddr(c.t), data: filepath.Join(c.t.TempDir(), fmt.Sprintf("host%d", i))}
+		h := &host{addr: proctest.FreeAddr(c.t), data: filepath.Join(c.t.TempDir(), fmt.Sprintf("host%d", i))}
 		c.gateways = append(c.gateways, h)
 		c.start(h)
 	}
@@ -85,32 +78,13 @@ func (c *cluster) startGateways(n int) {
 // start runs h's gateway and waits until it answers /healthz.
 func (c *cluster) start(h *host) {
 	c.t.Helper()
-	h.cmd = exec.Command(c.gateway)
-	h.cmd.Env = append(c.env, "SPASS_DATA_DIR="+h.data, "SPASS_ADDR="+h.addr)
-	h.cmd.Stderr = os.Stderr
-	if err := h.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	cmd := h.cmd
-	c.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get("http://" + h.addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			return
-		}
-	}
-	c.t.Fatalf("gateway %s did not start", h.addr)
+	h.cmd = proctest.Start(c.t, c.gateway, append(c.env, "SPASS_DATA_DIR="+h.data, "SPASS_ADDR="+h.addr), os.Stderr)
+	proctest.WaitHealthy(c.t, h.addr, 60*time.Second)
 }
 
 // kill ends h's gateway with SIGKILL: no shutdown, no drain, no ledger flush.
 func (h *host) kill() {
-	h.cmd.Process.Kill()
-	h.cmd.Wait()
+	proctest.Kill(h.cmd)
 }
 
 // stop ends h's gateway as systemd does (SIGTERM) and waits for it.
@@ -122,24 +96,10 @@ func (h *host) stop() {
 // startWorkers runs the workers process (asynq on Redis, the periodic jobs).
 func (c *cluster) startWorkers() *exec.Cmd {
 	c.t.Helper()
-	cmd := exec.Command(c.workers)
-	cmd.Env = append(c.env, "SPASS_DATA_DIR="+filepath.Join(c.t.TempDir(), "workers"))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
+	cmd := proctest.Start(c.t, c.workers, append(c.env, "SPASS_DATA_DIR="+filepath.Join(c.t.TempDir(), "workers")), os.Stderr)
 	c.t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	})
 	return cmd
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

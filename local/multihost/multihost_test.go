@@ -5,7 +5,6 @@
 package multihost
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"spass/local/pgtest"
+	"spass/local/proctest"
 	"spass/local/redistest"
 	"spass/shared/store"
 )
@@ -130,7 +130,7 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 		cacheHeader := func(h *host) string {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
-				resp := post(t, h, "/v1/chat/completions", userToken, chatBody(false, seed))
+				resp := send(t, h, "POST", "/v1/chat/completions", userToken, chatBody(false, seed))
 				resp.Body.Close()
 				if got := resp.Header.Get("SPASS-Cache"); got != "" {
 					return got
@@ -160,7 +160,7 @@ func TestThreeGatewaysShareOneStore(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; trafficCtx.Err() == nil; i++ {
 				n := (w + i) % 3
-				if id, ok := chat(trafficCtx, gw[n].addr, i%2 == 0); ok {
+				if id, ok := proctest.Chat(trafficCtx, gw[n].addr, userToken, i%2 == 0); ok {
 					answered.Store(id, n)
 					perHost[n].Add(1)
 					count.Add(1)
@@ -223,32 +223,10 @@ func chatBody(stream bool, seed int64) string {
 	return fmt.Sprintf(`{"model": "sim-chat", "messages": [{"role": "user", "content": "hello there"}], "stream": %v%s}`, stream, extra)
 }
 
-// chat sends one /v1 chat request to addr and reports its id if the answer
-// arrived complete.
-func chat(ctx context.Context, addr string, stream bool) (string, bool) {
-	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(chatBody(stream, 0)))
-	req.Header.Set("Authorization", "Bearer "+userToken)
-	req.Header.Set("SPASS-User-Id", "u")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return "", false
-	}
-	complete := false
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		complete = complete || line == "data: [DONE]" || (!stream && strings.HasSuffix(line, "}"))
-	}
-	return resp.Header.Get("SPASS-Request-Id"), complete && sc.Err() == nil
-}
-
-func post(t *testing.T, h *host, path, token, body string) *http.Response {
+// send sends one request to h as alice, with token, and returns the response.
+func send(t *testing.T, h *host, method, path, token, body string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+h.addr+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, "http://"+h.addr+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("SPASS-User-Id", "alice")
 	req.Header.Set("Content-Type", "application/json")
@@ -262,14 +240,7 @@ func post(t *testing.T, h *host, path, token, body string) *http.Response {
 // call sends one request and returns its status and body.
 func call(t *testing.T, h *host, method, path, token, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+h.addr+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("SPASS-User-Id", "alice")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, h, method, path, token, body)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b

@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"spass/local/gatewaytest"
+	"spass/local/proctest"
 	"spass/shared/jobs"
 )
 
@@ -43,7 +44,7 @@ func redisServer(t *testing.T, addr string) (stop func()) {
 		}
 		return err == nil
 	})
-	return func() { cmd.Process.Kill(); cmd.Wait() }
+	return func() { proctest.Kill(cmd) }
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -54,15 +55,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not reached")
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 type readiness struct {
@@ -83,7 +75,7 @@ func ready(t *testing.T, env *gatewaytest.Env) readiness {
 }
 
 func TestRedisOutage(t *testing.T) {
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	stop := redisServer(t, addr)
 	defer func() { stop() }()
 	url := "redis://" + addr + "/0"

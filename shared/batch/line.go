@@ -131,6 +131,28 @@ func (s *Summary) check(n int, raw []byte, seen map[string]int, check BodyCheck)
 	return LineError{}, true
 }
 
+// EachLine calls fn, in order, with each line of an input file that Check
+// accepted at upload, and stops at fn's first error. Blank lines, and lines
+// that do not parse (Check refused them), are skipped.
+func EachLine(r io.Reader, fn func(Line) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	for sc.Scan() {
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		l, err := ParseLine(raw)
+		if err != nil {
+			continue
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
 // ParseLine reads one line of an input file: a JSON object with exactly the
 // fields of Line, a non-empty custom_id of at most MaxCustomID bytes and a body
 // object.

@@ -64,3 +64,26 @@ func TestCheckAsksTheEndpoint(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// TestEachLineSkipsBlankAndUnparsedLines hands over the lines that parse, in
+// order, and stops at the callback's first error.
+func TestEachLineSkipsBlankAndUnparsedLines(t *testing.T) {
+	in := line("a") + "\n  \n" + "not json\n" + line("b") + line("c")
+	var got []string
+	err := batch.EachLine(strings.NewReader(in), func(l batch.Line) error {
+		got = append(got, l.CustomID)
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "a,b,c" {
+		t.Fatalf("got %v, %v; want a,b,c", got, err)
+	}
+	stop := errors.New("stop")
+	got = nil
+	err = batch.EachLine(strings.NewReader(in), func(l batch.Line) error {
+		got = append(got, l.CustomID)
+		return stop
+	})
+	if err != stop || len(got) != 1 {
+		t.Fatalf("got %v, %v; want one line and the callback's error", got, err)
+	}
+}

@@ -158,7 +158,11 @@ func streamUsage(stream bool) map[string]bool {
 
 // prepend puts history before the request's messages, after the request's leading
 // system messages (a named system prompt stays first), and parses the body again.
+// Without history the request stays as it is.
 func (r *Request) prepend(history []Message) error {
+	if len(history) == 0 {
+		return nil
+	}
 	var lead, rest [][]byte
 	gjson.GetBytes(r.Raw, "messages").ForEach(func(_, m gjson.Result) bool {
 		if len(rest) == 0 && (m.Get("role").Str == "system" || m.Get("role").Str == "developer") {

@@ -37,10 +37,8 @@ type Native struct {
 // chat, since the gateway's tool loop runs the tools. A model whose chain has
 // no target for either form gets 501 capability_not_supported.
 func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Request, n *Native, opts Options, sink Sink) (Result, error) {
-	if len(opts.History) > 0 {
-		if err := req.prepend(opts.History); err != nil {
-			return Result{Model: req.Model}, err
-		}
+	if err := req.prepend(opts.History); err != nil {
+		return Result{Model: req.Model}, err
 	}
 	if m := s.Router.Model(req.Model); m != nil && !m.Serves("chat") {
 		return Result{Model: req.Model}, apierr.P(apierr.CapabilityMissing, "model",
@@ -49,8 +47,8 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 	return s.serve(ctx, p, &opts, "responses", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
 			c.req = req
-			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
-				return apierr.P(apierr.CapabilityMissing, "input", "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
+			if err := readsImages(m, req, "input"); err != nil {
+				return err
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
 				return c.toolLoop(ctx, m, req, stack)
@@ -69,10 +67,7 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 				if err != nil {
 					return apierr.E(apierr.Internal, "", err)
 				}
-				if req.Stream {
-					return c.stream(ctx, t, body, req.IncludeUsage)
-				}
-				return c.buffered(ctx, t, "/chat/completions", body)
+				return c.sendChat(ctx, t, req, body)
 			})
 		})
 }

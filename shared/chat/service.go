@@ -123,10 +123,8 @@ type Service struct {
 // answer to sink. An error is returned only when nothing was delivered yet; after
 // the first byte, failures reach the receiver in-band and the result says so.
 func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Request, opts Options, sink Sink) (Result, error) {
-	if len(opts.History) > 0 {
-		if err := req.prepend(opts.History); err != nil {
-			return Result{Model: req.Model}, err
-		}
+	if err := req.prepend(opts.History); err != nil {
+		return Result{Model: req.Model}, err
 	}
 	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
@@ -135,8 +133,8 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 			if err != nil {
 				return err
 			}
-			if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
-				return apierr.P(apierr.CapabilityMissing, "messages", "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
+			if err := readsImages(m, req, "messages"); err != nil {
+				return err
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
 				return c.toolLoop(ctx, m, req, stack)
@@ -149,12 +147,27 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 				if body, err = c.outbound(t, body); err != nil {
 					return err
 				}
-				if req.Stream {
-					return c.stream(ctx, t, body, req.IncludeUsage)
-				}
-				return c.buffered(ctx, t, "/chat/completions", body)
+				return c.sendChat(ctx, t, req, body)
 			})
 		})
+}
+
+// readsImages refuses a request with images for a model that cannot read them;
+// param names the request's field that holds them.
+func readsImages(m *router.Model, req *Request, param string) error {
+	if !m.Vision && slices.Contains(req.Needs, backend.Vision) {
+		return apierr.P(apierr.CapabilityMissing, param, "The model "+apierr.Quote(req.Model)+" does not read images; GET /v1/info lists the vision models.")
+	}
+	return nil
+}
+
+// sendChat sends body, req's chat form for t, and delivers the answer: as a
+// stream when req asks for one, else buffered.
+func (c *call) sendChat(ctx context.Context, t router.Target, req *Request, body []byte) error {
+	if req.Stream {
+		return c.stream(ctx, t, body, req.IncludeUsage)
+	}
+	return c.buffered(ctx, t, "/chat/completions", body)
 }
 
 // Embed runs an embeddings request through the same pipeline.

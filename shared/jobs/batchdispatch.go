@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,22 +51,16 @@ func (h *DispatchHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	if err != nil {
 		return Failed(apierr.JobFailed, err)
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), batch.MaxLineBytes)
-	for sc.Scan() {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
-		l, err := batch.ParseLine(raw)
-		if err != nil || done[l.CustomID] {
-			continue // checked at upload: no line fails here
+	err = batch.EachLine(f, func(l batch.Line) error {
+		if done[l.CustomID] {
+			return nil
 		}
 		if err := h.B.enqueueLine(ctx, b, l); err != nil {
-			return Failed(apierr.JobFailed, fmt.Errorf("batch %s, line %q: %w", b.ID, l.CustomID, err))
+			return fmt.Errorf("batch %s, line %q: %w", b.ID, l.CustomID, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return Failed(apierr.JobFailed, err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,21 +111,13 @@ func (h *FinalizeHandler) notRun(b batch.Batch, ran map[string]bool, bad *result
 		return err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), batch.MaxLineBytes)
-	for sc.Scan() {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
+	return batch.EachLine(f, func(l batch.Line) error {
+		if ran[l.CustomID] {
+			return nil
 		}
-		if l, err := batch.ParseLine(raw); err == nil && !ran[l.CustomID] {
-			ran[l.CustomID] = true
-			if err := bad.add(batch.NotRun(b.ID, l.CustomID, string(code), msg)); err != nil {
-				return err
-			}
-		}
-	}
-	return sc.Err()
+		ran[l.CustomID] = true
+		return bad.add(batch.NotRun(b.ID, l.CustomID, string(code), msg))
+	})
 }
 
 // resultFile is a result file being written.

@@ -143,6 +143,30 @@ func (m memTools) readable(p Call, scope string) ([]memory.Place, error) {
 	return out, nil
 }
 
+// find returns the entries matching q in scope, or without a scope in every
+// place readable lists, as the model sees them: the content clipped to clip
+// runes (0 keeps it whole).
+func (m memTools) find(ctx context.Context, p Call, scope string, q memory.Query, clip int) ([]memView, error) {
+	places, err := m.readable(p, scope)
+	if err != nil {
+		return nil, err
+	}
+	q.Places = places
+	found, err := m.st.FindMemory(ctx, p.Tenant, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]memView, len(found))
+	for i, e := range found {
+		content := e.Content
+		if clip > 0 {
+			content = memPreview(content, clip)
+		}
+		out[i] = memViewOf(e, content)
+	}
+	return out, nil
+}
+
 const memScopeProp = `"scope": {"type": "string", "enum": ["user", "tenant", "agent"], "description": "user: private to the current user (default); tenant: shared with the whole organisation (writing needs an admin); agent: what this agent remembers across all its sessions (only in an agent's turns)."}`
 
 func (m memTools) save() Tool {
@@ -197,17 +221,9 @@ func (m memTools) recall() Tool {
 			if err := decodeArgs(raw, &a); err != nil {
 				return nil, err
 			}
-			places, err := m.readable(p, a.Scope)
+			out, err := m.find(ctx, p, a.Scope, memory.Query{Text: a.Query, Limit: cmp.Or(a.Limit, 5)}, 0)
 			if err != nil {
 				return nil, err
-			}
-			found, err := m.st.FindMemory(ctx, p.Tenant, memory.Query{Places: places, Text: a.Query, Limit: cmp.Or(a.Limit, 5)})
-			if err != nil {
-				return nil, err
-			}
-			out := make([]memView, len(found))
-			for i, e := range found {
-				out[i] = memViewOf(e, e.Content)
 			}
 			return map[string]any{"query": a.Query, "results": out}, nil
 		},
@@ -229,17 +245,9 @@ func (m memTools) list() Tool {
 			if err := decodeArgs(raw, &a); err != nil {
 				return nil, err
 			}
-			places, err := m.readable(p, a.Scope)
+			out, err := m.find(ctx, p, a.Scope, memory.Query{Limit: cmp.Or(a.Limit, 20)}, 200)
 			if err != nil {
 				return nil, err
-			}
-			found, err := m.st.FindMemory(ctx, p.Tenant, memory.Query{Places: places, Limit: cmp.Or(a.Limit, 20)})
-			if err != nil {
-				return nil, err
-			}
-			out := make([]memView, len(found))
-			for i, e := range found {
-				out[i] = memViewOf(e, memPreview(e.Content, 200))
 			}
 			return map[string]any{"entries": out}, nil
 		},

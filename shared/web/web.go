@@ -85,6 +85,14 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	return err
 }
 
+// Saved writes v, what an upsert stored: 201 when it created it, else 200.
+func Saved(w http.ResponseWriter, created bool, v any) error {
+	if created {
+		return JSON(w, http.StatusCreated, v)
+	}
+	return JSON(w, http.StatusOK, v)
+}
+
 // NotFound answers unknown routes with the catalog's not_found.
 func NotFound() http.Handler {
 	return Handle(func(w http.ResponseWriter, r *http.Request) error {
