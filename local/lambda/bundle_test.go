@@ -18,6 +18,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"spass/local/lambda"
+	"spass/local/logbuf"
 	"spass/local/simulator"
 )
 
@@ -60,7 +61,7 @@ func startBundle(t *testing.T, backend http.Handler, extra ...string) (*lambda.E
 	t.Cleanup(sim.Close)
 	env := []string{"BACKEND_KIND=simulator", "BACKEND_BASE_URL=" + sim.URL, "MODEL_NAME=sim-chat,sim-vision", "API_KEYS=" + bundleToken}
 	env = append(env, extra...)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	fns := lambda.BundleFunctions(tpl, bins, env)
 	for i := range fns {
 		fns[i].Timeout = time.Minute // a stuck function fails the test, not the whole binary's deadline
