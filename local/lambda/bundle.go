@@ -37,8 +37,7 @@ type FunctionSpec struct {
 // added to functions.Groups needs a line here; the tests check it against the template
 // and the Makefile.
 var Functions = []FunctionSpec{
-	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"},
-		AlsoBuffered: []string{"POST /v1/chat/completions"}},
+	{LogicalID: "ChatFunction", Group: "openai", Streamed: chatStreamed, AlsoBuffered: chatStreamed},
 	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
 	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages", "POST /v1/a2a/{agent}"},
 		AlsoBuffered: []string{"POST /v1/a2a/{agent}"}},
@@ -48,6 +47,10 @@ var Functions = []FunctionSpec{
 	{LogicalID: "RagFunction", Group: "rag"},
 	{LogicalID: "McpFunction", Group: "mcp"},
 }
+
+// chatStreamed are the /v1 routes that answer SSE when asked to stream: chat, the
+// Responses API and transcriptions. Each is an HttpApi event too, buffered.
+var chatStreamed = []string{"POST /v1/chat/completions", "POST /v1/responses", "POST /v1/audio/transcriptions"}
 
 // BundleRoutes routes every group route of the dev shim to its function the way AWS
 // would reach it: streamed routes and the routes the template does not declare as

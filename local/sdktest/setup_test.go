@@ -4,6 +4,7 @@
 package sdktest
 
 import (
+	"os"
 	"testing"
 
 	"spass/local/gatewaytest"
@@ -41,12 +42,17 @@ const (
 	sdkToken  = gatewaytest.UserToken
 )
 
+// starter runs a gateway for a Setup: gatewaytest.Start in-process, or
+// gatewaytest.StartBundle as Lambda functions on PostgreSQL. Every suite runs
+// unchanged against both.
+type starter func(testing.TB, gatewaytest.Setup) *gatewaytest.Env
+
 // startGateway runs the gateway of setupYAML with the faulty simulators in
 // their fault modes.
-func startGateway(t *testing.T) *gatewaytest.Env {
+func startGateway(t *testing.T, start starter) *gatewaytest.Env {
 	t.Helper()
 	st := gatewaytest.ToolStyles()
-	env := gatewaytest.Start(t, gatewaytest.Setup{
+	env := start(t, gatewaytest.Setup{
 		Sims:      append([]string{"sim", "limited", "down", "half"}, st.Sims...),
 		SimStyles: st.SimStyles,
 		YAML:      setupYAML(st),
@@ -55,4 +61,19 @@ func startGateway(t *testing.T) *gatewaytest.Env {
 	env.Sims["down"].SetFault(simulator.Fault500)
 	env.Sims["half"].SetFault(simulator.FaultHalfEvent)
 	return env
+}
+
+// inProcess runs suite against the in-process gateway that startGateway (or
+// another starter) runs, then checks that every answer it billed has its one
+// ledger row, as TestSDKSuiteOnLambdaPostgres checks for the bundle.
+func inProcess(t *testing.T, startGateway func(*testing.T, starter) *gatewaytest.Env, suite func(*testing.T, *gatewaytest.Env)) {
+	env := startGateway(t, gatewaytest.Start)
+	suite(t, env)
+	env.CheckLedger(t)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	gatewaytest.RemoveBootstraps()
+	os.Exit(code)
 }
