@@ -19,12 +19,18 @@ type Answer struct {
 	Status       int
 	RequestID    string // the SPASS-Request-Id header
 	ContentType  string
+	// RowsWhenAnswered counts a bundle's ledger rows of a billed answer's request
+	// id as soon as its response ended, which is when its invocation ended; -1
+	// when not counted (in-process, where rows are committed in batches).
+	RowsWhenAnswered int
 }
 
 // answers records every response of a handler, for CheckLedger.
 type answers struct {
 	mu   sync.Mutex
 	list []Answer
+	// rows, when set, counts the committed ledger rows of a request id.
+	rows func(requestID string) int
 }
 
 // record wraps h so that each response it writes is listed. A response whose
@@ -34,9 +40,13 @@ func (a *answers) record(h http.Handler) http.Handler {
 		rw := &recordingWriter{ResponseWriter: w}
 		h.ServeHTTP(rw, r)
 		rw.note(http.StatusOK) // what net/http sends for a handler that wrote nothing
+		ans := Answer{Method: r.Method, Path: r.URL.Path, Status: rw.status, RequestID: rw.id, ContentType: rw.typ, RowsWhenAnswered: -1}
+		if a.rows != nil && ans.billed() {
+			ans.RowsWhenAnswered = a.rows(ans.RequestID)
+		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		a.list = append(a.list, Answer{Method: r.Method, Path: r.URL.Path, Status: rw.status, RequestID: rw.id, ContentType: rw.typ})
+		a.list = append(a.list, ans)
 	})
 }
 
@@ -125,10 +135,13 @@ var billedRoutes = []string{
 
 // CheckLedger checks the ledger against the answers sent so far: every 2xx
 // answer of a billed route has exactly one row under its request id, across the
-// test tenants, and no request id has more than one row. A bundle's functions
-// are stopped first, as a Lambda sandbox is frozen after its last invocation:
-// rows not committed by then are lost, which is what it checks. The Env
-// serves no requests afterwards. It returns how many answers it found billed.
+// test tenants, and no request id has more than one row. For a bundle it stops
+// the functions first, and each such answer's row must also have been committed
+// when its response ended: a Lambda sandbox is frozen when its invocation
+// returns and may never run again, so a row left to a background writer is
+// lost (the emulator neither freezes nor kills idle instances, and stopping
+// them lets them commit). The Env serves no requests afterwards. It returns how
+// many answers it found billed.
 func (e *Env) CheckLedger(t testing.TB) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -151,16 +164,26 @@ func (e *Env) CheckLedger(t testing.TB) int {
 	}
 	billed := 0
 	for _, a := range e.Answers() {
-		if a.Status < 200 || a.Status > 299 || !slices.Contains(billedRoutes, a.Method+" "+a.Path) {
+		if !a.billed() {
 			continue
 		}
 		if n := rows[a.RequestID]; a.RequestID == "" || n != 1 {
 			t.Errorf("%s %s answered %d as %q, which has %d ledger rows, want 1", a.Method, a.Path, a.Status, a.RequestID, n)
 			continue
 		}
+		if a.RowsWhenAnswered == 0 {
+			t.Errorf("%s %s answered %d as %q before its ledger row was committed: a frozen sandbox would lose it", a.Method, a.Path, a.Status, a.RequestID)
+			continue
+		}
 		billed++
 	}
 	return billed
+}
+
+// billed reports whether a has a ledger row of its own: a 2xx answer of a
+// billed route.
+func (a Answer) billed() bool {
+	return a.Status >= 200 && a.Status <= 299 && slices.Contains(billedRoutes, a.Method+" "+a.Path)
 }
 
 // ledgerStore is the store holding the ledger, with every row recorded so far
@@ -175,10 +198,5 @@ func (e *Env) ledgerStore(t testing.TB, ctx context.Context) *store.DB {
 		return e.App.Store
 	}
 	e.stop()
-	db, err := store.Open(ctx, e.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return e.db
 }

@@ -102,6 +102,7 @@ type Env struct {
 
 	answers  *answers       // every response the gateway sent
 	stop     func()         // stops a bundle's functions
+	db       *store.DB      // a bundle's database
 	buffered *http.ServeMux // a bundle's HTTP API routes, which buffer
 }
 
