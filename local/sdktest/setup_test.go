@@ -1,6 +1,8 @@
 // Package sdktest drives the official OpenAI SDKs (openai-go and the openai npm
 // package) through a real gateway, proving that tenants can point them at SPASS
-// unchanged. The package has only tests.
+// unchanged: each suite runs against the in-process gateway (TestGoSDK ...) and,
+// unchanged, against the Lambda bundle on PostgreSQL (TestSDKSuiteOnLambdaPostgres).
+// The package has only tests.
 package sdktest
 
 import (
@@ -63,11 +65,12 @@ func startGateway(t *testing.T, start starter) *gatewaytest.Env {
 	return env
 }
 
-// inProcess runs suite against the in-process gateway that startGateway (or
-// another starter) runs, then checks that every answer it billed has its one
-// ledger row, as TestSDKSuiteOnLambdaPostgres checks for the bundle.
-func inProcess(t *testing.T, startGateway func(*testing.T, starter) *gatewaytest.Env, suite func(*testing.T, *gatewaytest.Env)) {
-	env := startGateway(t, gatewaytest.Start)
+// inProcess runs suite against the in-process gateway of start (startGateway,
+// startResponsesGateway, startAudioGateway), then checks that every answer it
+// billed has its one ledger row, as TestSDKSuiteOnLambdaPostgres does for the
+// bundle.
+func inProcess(t *testing.T, start func(*testing.T, starter) *gatewaytest.Env, suite func(*testing.T, *gatewaytest.Env)) {
+	env := start(t, gatewaytest.Start)
 	suite(t, env)
 	env.CheckLedger(t)
 }
