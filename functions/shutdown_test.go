@@ -2,7 +2,6 @@ package functions_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,11 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"spass/functions"
+	"spass/local/logbuf"
 	"spass/local/simulator"
 	"spass/shared/config"
 	"spass/shared/store"
@@ -41,12 +40,12 @@ func TestShutdownLetsStreamsFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(config.Logging{Format: "json"}.Logger(&logs))
 
 	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &logbuf.Buffer{}
 	served := make(chan error, 1)
 	go func() { served <- functions.Serve(ctx, cfg, getenv, out) }()
 	base := waitListening(t, out)
@@ -138,7 +137,7 @@ func (s *stream) rest() string {
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // waitListening waits for Serve's banner and returns the gateway's base URL.
-func waitListening(t *testing.T, out *syncBuffer) string {
+func waitListening(t *testing.T, out *logbuf.Buffer) string {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
@@ -147,22 +146,4 @@ func waitListening(t *testing.T, out *syncBuffer) string {
 	}
 	t.Fatalf("the gateway did not start:\n%s", out.String())
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"spass/local/logbuf"
 	"spass/local/redistest"
 	"spass/local/simulator"
 	"spass/shared/identity"
@@ -23,24 +22,6 @@ import (
 
 // redisDB is this package's own Redis database.
 const redisDB = 5
-
-// syncBuffer is stdout shared between run and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -67,7 +48,7 @@ func TestWorkersRunWhatTheGatewayEnqueues(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
 	waitFor(t, "workers started", func() bool { return strings.Contains(out.String(), "processing queues") })
@@ -132,7 +113,7 @@ func metrics(t *testing.T, stdout string) string {
 
 func TestWorkersNeedRedis(t *testing.T) {
 	env := map[string]string{"SPASS_DATA_DIR": t.TempDir()}
-	err := run(context.Background(), func(k string) string { return env[k] }, &syncBuffer{})
+	err := run(context.Background(), func(k string) string { return env[k] }, &logbuf.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
 		t.Fatalf("without REDIS_URL: %v", err)
 	}
@@ -157,7 +138,7 @@ func TestWorkersRunInference(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
 	waitFor(t, "workers started", func() bool { return strings.Contains(out.String(), "processing queues") })

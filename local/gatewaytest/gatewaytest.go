@@ -25,6 +25,12 @@ import (
 	"spass/shared/web"
 )
 
+// The test tenants.
+const (
+	Tenant      = "acme"   // AdminToken, UserToken and ReadOnlyToken
+	OtherTenant = "globex" // OtherToken
+)
+
 // Tokens of the test tenants.
 const (
 	AdminToken    = "sk-test-admin"    // tenant "acme", role admin
@@ -84,44 +90,26 @@ type Setup struct {
 
 // Env is a running test gateway.
 type Env struct {
-	URL  string // the gateway's base URL, without /v1
+	URL string // the gateway's base URL, without /v1
+	// App is the in-process gateway; nil for a bundle (StartBundle), whose
+	// functions each open their own.
 	App  *app.App
 	Sims map[string]*simulator.Server
 	// SimURLs maps a simulator's name to its base URL.
 	SimURLs map[string]string
+	// DatabaseURL is a bundle's PostgreSQL database; "" in-process.
+	DatabaseURL string
+
+	answers  *answers       // every response the gateway sent
+	stop     func()         // stops a bundle's functions
+	db       *store.DB      // a bundle's database
+	buffered *http.ServeMux // a bundle's HTTP API routes, which buffer
 }
 
 // Start runs the gateway described by s until the test ends.
 func Start(t testing.TB, s Setup) *Env {
 	t.Helper()
-	if s.YAML == "" {
-		s.YAML, s.Sims = DefaultYAML, []string{"sim"}
-	}
-	e := &Env{Sims: map[string]*simulator.Server{}, SimURLs: map[string]string{}}
-	yaml := s.YAML
-	for _, name := range s.Sims {
-		o := s.SimOptions
-		if st, ok := s.SimStyles[name]; ok {
-			o.ToolStyle = st
-		}
-		sim := simulator.New(o)
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		e.Sims[name], e.SimURLs[name] = sim, srv.URL
-		yaml = strings.ReplaceAll(yaml, "{{"+name+"}}", srv.URL)
-	}
-	if s.Routing == "" {
-		s.Routing = "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 3, breaker_cooldown: 1h}\n"
-	}
-	yaml += tenantsYAML(s.AcmeDefaults) + s.Routing
-	if s.Server != "" {
-		yaml += "server: " + s.Server + "\n"
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e, path, dir := configure(t, s)
 	cfg, err := config.Load(func(k string) string {
 		switch k {
 		case "SPASS_CONFIG":
@@ -143,10 +131,11 @@ func Start(t testing.TB, s Setup) *Env {
 	if a.Log == nil {
 		a.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	h := e.answers.record(functions.Handler(a))
 	if s.Server != "" {
-		e.URL = serve(t, a)
+		e.URL = serve(t, a, h)
 	} else {
-		srv := httptest.NewServer(functions.Handler(a))
+		srv := httptest.NewServer(h)
 		t.Cleanup(func() { srv.Close(); a.Close() })
 		e.URL = srv.URL
 	}
@@ -160,9 +149,45 @@ func Start(t testing.TB, s Setup) *Env {
 	return e
 }
 
+// configure starts the simulators of s and writes the gateway.yaml that names
+// them, with the test tenants and the routing and server sections, into a
+// temporary dir. It returns the Env to fill, the file's path and the dir.
+func configure(t testing.TB, s Setup) (e *Env, path, dir string) {
+	t.Helper()
+	if s.YAML == "" {
+		s.YAML, s.Sims = DefaultYAML, []string{"sim"}
+	}
+	e = &Env{Sims: map[string]*simulator.Server{}, SimURLs: map[string]string{}, answers: &answers{}}
+	yaml := s.YAML
+	for _, name := range s.Sims {
+		o := s.SimOptions
+		if st, ok := s.SimStyles[name]; ok {
+			o.ToolStyle = st
+		}
+		sim := simulator.New(o)
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		e.Sims[name], e.SimURLs[name] = sim, srv.URL
+		yaml = strings.ReplaceAll(yaml, "{{"+name+"}}", srv.URL)
+	}
+	if s.Routing == "" {
+		s.Routing = "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 3, breaker_cooldown: 1h}\n"
+	}
+	yaml += tenantsYAML(s.AcmeDefaults) + s.Routing
+	if s.Server != "" {
+		yaml += "server: " + s.Server + "\n"
+	}
+	dir = t.TempDir()
+	path = filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e, path, dir
+}
+
 // serve runs the gateway the way shim.Run does, on a loopback port, until the test
 // ends, and returns its base URL.
-func serve(t testing.TB, a *app.App) string {
+func serve(t testing.TB, a *app.App, h http.Handler) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +196,7 @@ func serve(t testing.TB, a *app.App) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := web.ServeWith(ctx, ln, functions.Handler(a), a.ServerLimits()); err != nil {
+		if err := web.ServeWith(ctx, ln, h, a.ServerLimits()); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"spass/local/gatewaytest"
 	"spass/local/lambda"
 )
 
@@ -40,7 +41,7 @@ func TestBootstrapsFitLambda(t *testing.T) {
 		}
 	}
 	t.Run(runtime.GOARCH, func(t *testing.T) {
-		check(t, bootstraps(t), machineOf(runtime.GOARCH))
+		check(t, gatewaytest.Bootstraps(t), machineOf(runtime.GOARCH))
 	})
 	other, cc := "arm64", "aarch64-linux-gnu-gcc"
 	if runtime.GOARCH == "arm64" {

@@ -37,8 +37,7 @@ type FunctionSpec struct {
 // added to functions.Groups needs a line here; the tests check it against the template
 // and the Makefile.
 var Functions = []FunctionSpec{
-	{LogicalID: "ChatFunction", Group: "openai", Streamed: []string{"POST /v1/chat/completions"},
-		AlsoBuffered: []string{"POST /v1/chat/completions"}},
+	{LogicalID: "ChatFunction", Group: "openai", Streamed: chatStreamed, AlsoBuffered: chatStreamed},
 	{LogicalID: "ConversationsFunction", Group: "conversations", Streamed: []string{"POST /c1/chat"}},
 	{LogicalID: "AgentsFunction", Group: "agents", Streamed: []string{"POST /a1/sessions/{id}/messages", "POST /v1/a2a/{agent}"},
 		AlsoBuffered: []string{"POST /v1/a2a/{agent}"}},
@@ -48,6 +47,10 @@ var Functions = []FunctionSpec{
 	{LogicalID: "RagFunction", Group: "rag"},
 	{LogicalID: "McpFunction", Group: "mcp"},
 }
+
+// chatStreamed are the /v1 routes that answer SSE when asked to stream: chat, the
+// Responses API and transcriptions. Each is an HttpApi event too, buffered.
+var chatStreamed = []string{"POST /v1/chat/completions", "POST /v1/responses", "POST /v1/audio/transcriptions"}
 
 // BundleRoutes routes every group route of the dev shim to its function the way AWS
 // would reach it: streamed routes and the routes the template does not declare as
@@ -123,31 +126,37 @@ func group(name string) (functions.Group, bool) {
 // parallel.
 func Build(ctx context.Context, root, dir, arch string) (map[string]string, error) {
 	bins := map[string]string{}
-	build := func(spec FunctionSpec) error {
-		out := filepath.Join(dir, spec.LogicalID)
-		cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", root,
-			"build-"+spec.LogicalID, "ARTIFACTS_DIR="+out, "LAMBDA_ARCH="+arch)
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("make build-%s: %v\n%s", spec.LogicalID, err, log.Bytes())
-		}
-		return nil
-	}
 	for _, spec := range Functions {
-		bins[spec.LogicalID] = filepath.Join(dir, spec.LogicalID, "bootstrap")
+		bins[spec.LogicalID] = BootstrapPath(dir, spec)
 	}
-	if err := build(Functions[0]); err != nil {
+	if _, err := BuildFunction(ctx, root, dir, arch, Functions[0]); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(Functions))
 	var wg sync.WaitGroup
 	for i, spec := range Functions[1:] {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = build(spec) }()
+		go func() { defer wg.Done(); _, errs[i] = BuildFunction(ctx, root, dir, arch, spec) }()
 	}
 	wg.Wait()
 	return bins, errors.Join(errs...)
+}
+
+// BootstrapPath is where Build puts the bootstrap of spec under dir.
+func BootstrapPath(dir string, spec FunctionSpec) string {
+	return filepath.Join(dir, spec.LogicalID, "bootstrap")
+}
+
+// BuildFunction builds the one bootstrap of spec as Build does, and returns its path.
+func BuildFunction(ctx context.Context, root, dir, arch string, spec FunctionSpec) (string, error) {
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", root,
+		"build-"+spec.LogicalID, "ARTIFACTS_DIR="+filepath.Join(dir, spec.LogicalID), "LAMBDA_ARCH="+arch)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("make build-%s: %v\n%s", spec.LogicalID, err, log.Bytes())
+	}
+	return BootstrapPath(dir, spec), nil
 }
 
 // BundleFunctions describes the built bootstraps to the emulator, with the

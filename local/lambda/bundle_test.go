@@ -7,8 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -17,31 +15,11 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"spass/local/gatewaytest"
 	"spass/local/lambda"
+	"spass/local/logbuf"
 	"spass/local/simulator"
 )
-
-// built holds the bootstraps, built once per test binary through the Makefile's
-// build-<LogicalId> targets; TestMain removes dir.
-var built struct {
-	once sync.Once
-	dir  string
-	bins map[string]string
-	err  error
-}
-
-func bootstraps(t *testing.T) map[string]string {
-	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "spass-bootstraps-"); built.err == nil {
-			built.bins, built.err = lambda.Build(context.Background(), root, built.dir, runtime.GOARCH)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.bins
-}
 
 const bundleToken = "sk-lambda-test"
 
@@ -50,7 +28,7 @@ const bundleToken = "sk-lambda-test"
 // added to the functions' environment.
 func startBundle(t *testing.T, backend http.Handler, extra ...string) (*lambda.Emulator, string) {
 	t.Helper()
-	bins := bootstraps(t)
+	bins := gatewaytest.Bootstraps(t)
 	tpl := loadTemplate(t)
 	routes, err := lambda.BundleRoutes(tpl)
 	if err != nil {
@@ -60,7 +38,7 @@ func startBundle(t *testing.T, backend http.Handler, extra ...string) (*lambda.E
 	t.Cleanup(sim.Close)
 	env := []string{"BACKEND_KIND=simulator", "BACKEND_BASE_URL=" + sim.URL, "MODEL_NAME=sim-chat,sim-vision", "API_KEYS=" + bundleToken}
 	env = append(env, extra...)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	fns := lambda.BundleFunctions(tpl, bins, env)
 	for i := range fns {
 		fns[i].Timeout = time.Minute // a stuck function fails the test, not the whole binary's deadline

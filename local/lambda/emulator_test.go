@@ -11,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"spass/local/lambda"
+	"spass/local/logbuf"
 )
 
 // helperRoutes reach the helper function's behaviours as HTTP API routes (/api/...,
@@ -35,32 +35,14 @@ var helperRoutes = []lambda.Route{
 	{Pattern: "GET /url/cut", Function: "Helper", URL: true},
 }
 
-// syncBuffer is a log sink the emulator's goroutines can share with the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startHelper serves helperRoutes from the test binary acting as a function.
-func startHelper(t *testing.T, mode string, tune func(*lambda.Function)) (*lambda.Emulator, string, *syncBuffer) {
+func startHelper(t *testing.T, mode string, tune func(*lambda.Function)) (*lambda.Emulator, string, *logbuf.Buffer) {
 	t.Helper()
 	fn := lambda.Function{Name: "Helper", Path: os.Args[0], Env: []string{"LAMBDA_EMULATOR_TEST_FUNCTION=" + mode}, Timeout: 20 * time.Second}
 	if tune != nil {
 		tune(&fn)
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	e, err := lambda.New([]lambda.Function{fn}, helperRoutes, logs)
 	if err != nil {
 		t.Fatal(err)

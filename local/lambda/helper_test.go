@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	awslambda "github.com/aws/aws-lambda-go/lambda"
+
+	"spass/local/gatewaytest"
 )
 
 // helperEnv makes the test binary act as a Lambda function (see helperFunction)
@@ -23,9 +25,7 @@ func TestMain(m *testing.M) {
 	switch os.Getenv(helperEnv) {
 	case "":
 		code := m.Run()
-		if built.dir != "" {
-			os.RemoveAll(built.dir)
-		}
+		gatewaytest.RemoveBootstraps()
 		os.Exit(code)
 	case "init-error":
 		// What a runtime does when its init fails: report, then exit.

@@ -5,18 +5,17 @@
 package policytest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"spass/local/gatewaytest"
+	"spass/local/logbuf"
 	"spass/local/simulator"
 	"spass/shared/chat"
 	"spass/shared/identity"
@@ -135,24 +134,6 @@ models:
   - {id: sim-chat, context_window: 32768, chain: [{backend: local}, {backend: cloud}]}
 `
 
-// syncBuffer collects the gateway's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 const (
 	email  = "bob@example.com"
 	apiKey = "sk-abcdefghijklmnopqrstu1234"
@@ -166,7 +147,7 @@ const (
 // on at the process level (SPASS_REDACTION_CLOUD=true).
 func TestRedactionBeforeCloudTier(t *testing.T) {
 	cl := newCloud(t)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"local"}, YAML: strings.Replace(hybridYAML, "CLOUD", cl.srv.URL, 1),
 		Env:     map[string]string{"SPASS_REDACTION_CLOUD": "true"},
 		Routing: "routing: {first_byte_timeout: 2s, response_timeout: 2s, breaker_failures: 1000, breaker_cooldown: 1h}\n",

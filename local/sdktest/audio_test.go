@@ -34,15 +34,16 @@ models:
 // audioText is what the WAV fixture says in the simulator's tone code.
 const audioText = "hello from the sdk"
 
-func startAudioGateway(t *testing.T) *gatewaytest.Env {
+func startAudioGateway(t *testing.T, start starter) *gatewaytest.Env {
 	t.Helper()
-	return gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"sim"}, YAML: audioYAML,
+	return start(t, gatewaytest.Setup{Sims: []string{"sim"}, YAML: audioYAML,
 		AcmeDefaults: "{moderation.model: llama-guard}",
 		SimOptions:   simulator.Options{Models: []string{"sim-chat", "sim-guard"}}})
 }
 
-func TestGoSDKAudioAndModerations(t *testing.T) {
-	env := startAudioGateway(t)
+func TestGoSDKAudioAndModerations(t *testing.T) { inProcess(t, startAudioGateway, goSDKAudio) }
+
+func goSDKAudio(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -19,6 +19,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
+
+	"spass/local/gatewaytest"
 )
 
 // newClient is an openai-go client configured the way the README tells
@@ -50,8 +52,11 @@ var weatherTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionPar
 // call it with.
 const weatherPrompt = `What is the weather in Rome? Use get_weather {"city":"Rome"}`
 
-func TestGoSDK(t *testing.T) {
-	env := startGateway(t)
+func TestGoSDK(t *testing.T) { inProcess(t, startGateway, goSDK) }
+
+// goSDK drives the gateway of setupYAML with openai-go: models, chat plain and
+// streamed, tools, JSON mode, vision, embeddings, and the catalog's errors.
+func goSDK(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

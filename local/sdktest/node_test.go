@@ -28,8 +28,9 @@ const nodeDir = "node"
 
 // TestNodeSDK runs node/sdk.mjs, which drives the official openai npm package,
 // against a gateway of setupYAML.
-func TestNodeSDK(t *testing.T) {
-	env := startGateway(t)
+func TestNodeSDK(t *testing.T) { inProcess(t, startGateway, nodeSDK) }
+
+func nodeSDK(t *testing.T, env *gatewaytest.Env) {
 	runNode(t, "sdk.mjs",
 		"SPASS_BASE_URL="+env.URL+"/v1",
 		"SPASS_TOKEN="+sdkToken,

@@ -27,15 +27,16 @@ models:
   - {id: native-chat, chain: [{backend: native, model: sim-chat}]}
 `
 
-func startResponsesGateway(t *testing.T) *gatewaytest.Env {
-	return gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native"}, YAML: responsesYAML})
+func startResponsesGateway(t *testing.T, start starter) *gatewaytest.Env {
+	return start(t, gatewaytest.Setup{Sims: []string{"chatonly", "native"}, YAML: responsesYAML})
 }
 
 // TestGoSDKResponses drives client.Responses of openai-go: plain, streamed, a
 // function tool's round trip, previous_response_id, against a Chat-Completions-only
 // backend; the same against a native backend; and another user's id read as 404.
-func TestGoSDKResponses(t *testing.T) {
-	env := startResponsesGateway(t)
+func TestGoSDKResponses(t *testing.T) { inProcess(t, startResponsesGateway, goSDKResponses) }
+
+func goSDKResponses(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken, option.WithHeader("SPASS-Tools", "none"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

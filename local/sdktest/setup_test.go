@@ -1,9 +1,12 @@
 // Package sdktest drives the official OpenAI SDKs (openai-go and the openai npm
 // package) through a real gateway, proving that tenants can point them at SPASS
-// unchanged. The package has only tests.
+// unchanged: each suite runs against the in-process gateway (TestGoSDK ...) and,
+// unchanged, against the Lambda bundle on PostgreSQL (TestSDKSuiteOnLambdaPostgres).
+// The package has only tests.
 package sdktest
 
 import (
+	"os"
 	"testing"
 
 	"spass/local/gatewaytest"
@@ -41,12 +44,17 @@ const (
 	sdkToken  = gatewaytest.UserToken
 )
 
+// starter runs a gateway for a Setup: gatewaytest.Start in-process, or
+// gatewaytest.StartBundle as Lambda functions on PostgreSQL. Every suite runs
+// unchanged against both.
+type starter func(testing.TB, gatewaytest.Setup) *gatewaytest.Env
+
 // startGateway runs the gateway of setupYAML with the faulty simulators in
 // their fault modes.
-func startGateway(t *testing.T) *gatewaytest.Env {
+func startGateway(t *testing.T, start starter) *gatewaytest.Env {
 	t.Helper()
 	st := gatewaytest.ToolStyles()
-	env := gatewaytest.Start(t, gatewaytest.Setup{
+	env := start(t, gatewaytest.Setup{
 		Sims:      append([]string{"sim", "limited", "down", "half"}, st.Sims...),
 		SimStyles: st.SimStyles,
 		YAML:      setupYAML(st),
@@ -55,4 +63,20 @@ func startGateway(t *testing.T) *gatewaytest.Env {
 	env.Sims["down"].SetFault(simulator.Fault500)
 	env.Sims["half"].SetFault(simulator.FaultHalfEvent)
 	return env
+}
+
+// inProcess runs suite against the in-process gateway of start (startGateway,
+// startResponsesGateway, startAudioGateway), then checks that every answer it
+// billed has its one ledger row, as TestSDKSuiteOnLambdaPostgres does for the
+// bundle.
+func inProcess(t *testing.T, start func(*testing.T, starter) *gatewaytest.Env, suite func(*testing.T, *gatewaytest.Env)) {
+	env := start(t, gatewaytest.Start)
+	suite(t, env)
+	env.CheckLedger(t)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	gatewaytest.RemoveBootstraps()
+	os.Exit(code)
 }

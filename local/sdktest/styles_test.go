@@ -48,8 +48,9 @@ func checkTwoCalls(t *testing.T, calls []openai.ChatCompletionMessageToolCallUni
 // ChatCompletionAccumulator reads the right calls from the gateway's stream
 // (plain relay and tool loop), the non-streamed answer has them too, and the
 // stack-tool loop runs the calculator the backend called in that style.
-func TestGoSDKToolStyles(t *testing.T) {
-	env := startGateway(t)
+func TestGoSDKToolStyles(t *testing.T) { inProcess(t, startGateway, goSDKToolStyles) }
+
+func goSDKToolStyles(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -94,8 +95,9 @@ func TestGoSDKToolStyles(t *testing.T) {
 // TestGoSDKHalfWrittenEvent: a backend stream with a half-written event reaches
 // openai-go as a stream that ends in a clean error naming the catalog code,
 // after the text that came before it.
-func TestGoSDKHalfWrittenEvent(t *testing.T) {
-	env := startGateway(t)
+func TestGoSDKHalfWrittenEvent(t *testing.T) { inProcess(t, startGateway, goSDKHalfWrittenEvent) }
+
+func goSDKHalfWrittenEvent(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

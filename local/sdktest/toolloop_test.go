@@ -10,12 +10,15 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"spass/local/gatewaytest"
 )
 
 // TestGoSDKToolLoop drives the server-side tool loop through openai-go: the
 // simulator calls the gateway's real calculator, and the SDK only sees the answer.
-func TestGoSDKToolLoop(t *testing.T) {
-	env := startGateway(t)
+func TestGoSDKToolLoop(t *testing.T) { inProcess(t, startGateway, goSDKToolLoop) }
+
+func goSDKToolLoop(t *testing.T, env *gatewaytest.Env) {
 	client := newClient(env.URL, sdkToken)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
