@@ -27,8 +27,9 @@ import (
 // sandbox keeps its data dir in its own /tmp, as on AWS. Each function instance
 // opens its own app, so Env.App is nil: read the ledger with CheckLedger. A bundle
 // has no host, so s.Jobs and s.Server are refused, and the functions' logs are
-// shown only when the test fails. A function's bootstrap is built when it gets its
-// first request, once per test binary: call RemoveBootstraps from TestMain.
+// shown only when the test fails. ChatFunction's bootstrap, which every suite
+// reaches, is built before StartBundle returns; another function's when it gets its
+// first request; each once per test binary: call RemoveBootstraps from TestMain.
 func StartBundle(t testing.TB, s Setup) *Env {
 	t.Helper()
 	if s.Jobs || s.Server != "" {
@@ -47,6 +48,11 @@ func StartBundle(t testing.TB, s Setup) *Env {
 	bins := map[string]string{}
 	for _, spec := range lambda.Functions {
 		bins[spec.LogicalID] = lambda.BootstrapPath(dir, spec)
+	}
+	// Built here, not in the first request: on a cold build cache the build
+	// outlasts an SDK's request timeout.
+	if _, err := bootstrap(root, lambda.Functions[0]); err != nil { // ChatFunction
+		t.Fatal(err)
 	}
 	e, path, _ := configure(t, s)
 	e.DatabaseURL = pgtest.URL(t)
