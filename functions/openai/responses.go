@@ -91,6 +91,7 @@ func createResponse(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		o.Model = res.Model // the overflow model, when the guard chose one
 		var out []byte
 		if n.Served {
 			out = nativeAnswer(sink.Body, o)

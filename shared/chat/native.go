@@ -31,11 +31,19 @@ type Native struct {
 }
 
 // Respond runs a surface's request that has a chat form (req) and a native form
-// (n): through the same pipeline as Complete (policy, rate limits, cache, stack
-// tools, routing with fallback, billing), each target of the model's chain
-// serving whichever form it can. A request offered stack tools always runs as
-// chat, since the gateway's tool loop runs the tools. A model whose chain has
-// no target for either form gets 501 capability_not_supported.
+// (n): through the same pipeline as Complete (policy, rate limits, cache, the
+// context-window guard, stack tools, routing with fallback, redaction before
+// cloud tiers, billing), each target of the model's chain serving whichever
+// form it can. A request offered stack tools always runs as chat, since the
+// gateway's tool loop runs the tools. A model whose chain has no target for
+// either form gets 501 capability_not_supported. The guard reads the chat form,
+// which holds the whole conversation (history included) as the native form does.
+//
+// A cloud target that the tenant's redaction applies to gets the chat form even
+// when it serves the native one: redaction and its restoring of answers (JSON,
+// stream deltas with split placeholders held back, tool-call arguments) are
+// built on the chat form, and a native body or event stream passed on as it
+// came would carry the values out and the placeholders back.
 func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Request, n *Native, opts Options, sink Sink) (Result, error) {
 	if err := req.prepend(opts.History); err != nil {
 		return Result{Model: req.Model}, err
@@ -46,8 +54,8 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 	}
 	return s.serve(ctx, p, &opts, "responses", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
-			c.req = req
-			if err := readsImages(m, req, "input"); err != nil {
+			m, err := c.admit(m, req, "input")
+			if err != nil {
 				return err
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
@@ -58,16 +66,12 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 			}
 			return c.routed(ctx, m, nil, func(ctx context.Context, t router.Target) error {
 				switch {
-				case t.Backend.Can(n.Cap):
+				case t.Backend.Can(n.Cap) && !c.redacts(t):
 					return c.native(ctx, t, n, req.Stream)
 				case !canAll(t.Backend, req.Needs):
 					return &router.Failure{Status: http.StatusNotImplemented, Healthy: true, Cause: errors.New("backend " + t.Backend.Name + " lacks a capability the request needs")}
 				}
-				body, err := upstreamBody(req, t.Model)
-				if err != nil {
-					return apierr.E(apierr.Internal, "", err)
-				}
-				return c.sendChat(ctx, t, req, body)
+				return c.sendChat(ctx, t, req)
 			})
 		})
 }
@@ -84,7 +88,7 @@ func canAll(b *backend.Backend, needs []backend.Capability) bool {
 
 // native sends n to a target that serves it and delivers the answer as it came.
 func (c *call) native(ctx context.Context, t router.Target, n *Native, stream bool) error {
-	body, err := upstreamModel(n.Body, c.res.Model, t.Model)
+	body, err := upstreamModel(n.Body, c.req.Model, t.Model) // the body names the model asked for, not an overflow model
 	if err != nil {
 		return apierr.E(apierr.Internal, "", err)
 	}

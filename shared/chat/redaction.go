@@ -53,7 +53,7 @@ func (c *call) startRedaction() error {
 // backend when the tenant asked for it. A body that cannot be redacted is not
 // sent at all.
 func (c *call) outbound(t router.Target, body []byte) ([]byte, error) {
-	if c == nil || c.red == nil || !t.Backend.Profile.Cloud {
+	if !c.redacts(t) {
 		return body, nil
 	}
 	if c.red.r == nil {
@@ -64,6 +64,12 @@ func (c *call) outbound(t router.Target, body []byte) ([]byte, error) {
 		return nil, apierr.E(apierr.Internal, "", err)
 	}
 	return out, nil
+}
+
+// redacts reports whether an attempt to t sends a redacted body: t is a cloud
+// backend and the tenant asked for redaction.
+func (c *call) redacts(t router.Target) bool {
+	return c != nil && c.red != nil && t.Backend.Profile.Cloud
 }
 
 // inbound restores a complete JSON answer.
