@@ -114,8 +114,10 @@ func (c *cloud) serve(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", u)
 }
 
-// serveResponses answers a Responses API request natively, "You said: " and
-// the last user input, as one response object or as its named events.
+// serveResponses answers a Responses API request natively, as serve does a
+// chat request: "You said: " and the last user input, or a call of "send" with
+// it when the request offers that tool; one response object, or its named
+// events with the text and arguments in pieces.
 func serveResponses(w http.ResponseWriter, req gjson.Result) {
 	said := req.Get("input").Str
 	req.Get("input").ForEach(func(_, it gjson.Result) bool {
@@ -129,8 +131,13 @@ func serveResponses(w http.ResponseWriter, req gjson.Result) {
 	text := "You said: " + said
 	item := map[string]any{"id": "msg_cloud", "type": "message", "role": "assistant", "status": "completed",
 		"content": []any{map[string]any{"type": "output_text", "text": text, "annotations": []any{}}}}
+	call := req.Get(`tools.#(name=="send")`).Exists()
+	args, _ := json.Marshal(map[string]string{"text": said})
+	if call {
+		item = map[string]any{"id": "fc_cloud", "type": "function_call", "status": "completed", "call_id": "call_1", "name": "send", "arguments": string(args)}
+	}
 	done := map[string]any{"id": "resp_cloud", "object": "response", "created_at": 1, "status": "completed", "model": req.Get("model").Str,
-		"output": []any{item}, "usage": map[string]int{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}}
+		"instructions": req.Get("instructions").Value(), "output": []any{item}, "usage": map[string]int{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}}
 	if !req.Get("stream").Bool() {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(done)
@@ -144,11 +151,20 @@ func serveResponses(w http.ResponseWriter, req gjson.Result) {
 		b, _ := json.Marshal(fields)
 		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, b)
 	}
-	event("response.created", map[string]any{"response": map[string]any{"id": "resp_cloud", "object": "response", "status": "in_progress", "output": []any{}}})
-	for _, piece := range pieces(text, 2) {
-		event("response.output_text.delta", map[string]any{"item_id": "msg_cloud", "output_index": 0, "content_index": 0, "delta": piece})
+	event("response.created", map[string]any{"response": map[string]any{"id": "resp_cloud", "object": "response", "status": "in_progress",
+		"instructions": req.Get("instructions").Value(), "output": []any{}}})
+	if call {
+		for _, piece := range pieces(string(args), 3) {
+			event("response.function_call_arguments.delta", map[string]any{"item_id": "fc_cloud", "output_index": 0, "delta": piece})
+		}
+		event("response.function_call_arguments.done", map[string]any{"item_id": "fc_cloud", "output_index": 0, "arguments": string(args)})
+	} else {
+		for _, piece := range pieces(text, 2) {
+			event("response.output_text.delta", map[string]any{"item_id": "msg_cloud", "output_index": 0, "content_index": 0, "delta": piece})
+		}
+		event("response.output_text.done", map[string]any{"item_id": "msg_cloud", "output_index": 0, "content_index": 0, "text": text})
 	}
-	event("response.output_text.done", map[string]any{"item_id": "msg_cloud", "output_index": 0, "content_index": 0, "text": text})
+	event("response.output_item.done", map[string]any{"output_index": 0, "item": item})
 	event("response.completed", map[string]any{"response": done})
 }
 

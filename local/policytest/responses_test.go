@@ -86,8 +86,8 @@ models:
 // request as written; once it fails, the cloud tier of either kind sees
 // placeholders only (instructions and input), and the client gets the values
 // back in the JSON response, the streamed deltas, the finished response and
-// function-call arguments. A cloud of a native kind gets the chat form when
-// redaction applies (docs/redaction.md), the native form when it does not.
+// function-call arguments. A cloud of a native kind gets the native form,
+// redacted in the same way.
 func TestResponsesRedactedBeforeCloudTier(t *testing.T) {
 	cl := newCloud(t)
 	env := gatewaytest.Start(t, gatewaytest.Setup{Sims: []string{"local"}, YAML: strings.ReplaceAll(respHybridYAML, "CLOUD", cl.srv.URL),
@@ -124,7 +124,8 @@ func TestResponsesRedactedBeforeCloudTier(t *testing.T) {
 		{name: "function call", model: "sim-chat", body: `"input":"` + msg + `"` + send, backend: "cloud", toolCall: true},
 		{name: "streamed function call", model: "sim-chat", body: `"stream":true,"input":"` + msg + `"` + send, backend: "cloud", stream: true, toolCall: true},
 		{name: "native kind plain", model: "native-chat", body: `"input":"` + msg + `"`, backend: "cloudnative"},
-		{name: "native kind streamed", model: "native-chat", body: `"stream":true,"input":"` + msg + `"`, backend: "cloudnative", stream: true},
+		{name: "native kind streamed", model: "native-chat", body: `"stream":true,"input":[{"role":"user","content":[{"type":"input_text","text":"` + msg + `"}]}]`, backend: "cloudnative", stream: true},
+		{name: "native kind function call", model: "native-chat", body: `"input":"` + msg + `"` + send, backend: "cloudnative", toolCall: true},
 		{name: "native kind streamed function call", model: "native-chat", body: `"stream":true,"input":"` + msg + `"` + send, backend: "cloudnative", stream: true, toolCall: true},
 	}
 	for _, tt := range tests {
@@ -161,8 +162,9 @@ func TestResponsesRedactedBeforeCloudTier(t *testing.T) {
 			if strings.Contains(up, email) || strings.Contains(up, apiKey) || !strings.Contains(up, "[EMAIL_1]") || !strings.Contains(up, "[KEY_1]") {
 				t.Fatalf("the cloud saw %s; want placeholders only", up)
 			}
-			if p := paths[len(paths)-1]; !strings.HasSuffix(p, "/chat/completions") {
-				t.Fatalf("the cloud was asked at %s; a redacted attempt goes in the chat form", p)
+			form := map[string]string{"cloud": "/chat/completions", "cloudnative": "/responses"}[tt.backend]
+			if p := paths[len(paths)-1]; !strings.HasSuffix(p, form) {
+				t.Fatalf("the cloud was asked at %s; want %s", p, form)
 			}
 			rows := env.Ledger(t, "acme")
 			if r := rows[len(rows)-1]; !r.Redaction || r.Redacted != 2 || r.Backend != tt.backend {
@@ -172,7 +174,7 @@ func TestResponsesRedactedBeforeCloudTier(t *testing.T) {
 	}
 
 	// Tenant globex has redaction off: a cloud of a native kind gets the
-	// Responses request as written, and answers it natively.
+	// Responses request as written.
 	for _, stream := range []string{"false", "true"} {
 		t.Run("globex native stream "+stream, func(t *testing.T) {
 			resp, b := respond(t, env, `{"model":"native-chat","stream":`+stream+`,"input":"`+msg+`"}`, gatewaytest.OtherToken)

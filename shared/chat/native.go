@@ -13,6 +13,7 @@ import (
 	"spass/shared/apierr"
 	"spass/shared/backend"
 	"spass/shared/identity"
+	"spass/shared/redact"
 	"spass/shared/router"
 )
 
@@ -25,6 +26,11 @@ type Native struct {
 	Cap  backend.Capability
 	Path string
 	Body []byte
+	// Redact redacts Body for a cloud attempt when the tenant asks for
+	// redaction (redact.Redactor.ResponsesBody for the Responses API); the
+	// answer is restored as a chat answer is (a JSON document whole, stream
+	// events by redact.Stream). Nil sends such attempts in the chat form.
+	Redact func(r *redact.Redactor, body []byte) ([]byte, error)
 	// Served is set before the sink sees a native answer; false means the sink
 	// receives the chat form of req (JSON answer or chunks).
 	Served bool
@@ -39,11 +45,9 @@ type Native struct {
 // either form gets 501 capability_not_supported. The guard reads the chat form,
 // which holds the whole conversation (history included) as the native form does.
 //
-// A cloud target that the tenant's redaction applies to gets the chat form even
-// when it serves the native one: redaction and its restoring of answers (JSON,
-// stream deltas with split placeholders held back, tool-call arguments) are
-// built on the chat form, and a native body or event stream passed on as it
-// came would carry the values out and the placeholders back.
+// Redaction before cloud tiers covers both forms: the chat form as in
+// Complete, the native form through n.Redact (a target that serves the native
+// form gets the chat form instead when n has none).
 func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Request, n *Native, opts Options, sink Sink) (Result, error) {
 	if err := req.prepend(opts.History); err != nil {
 		return Result{Model: req.Model}, err
@@ -66,7 +70,7 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 			}
 			return c.routed(ctx, m, nil, func(ctx context.Context, t router.Target) error {
 				switch {
-				case t.Backend.Can(n.Cap) && !c.redacts(t):
+				case t.Backend.Can(n.Cap) && (n.Redact != nil || !c.redacts(t)):
 					return c.native(ctx, t, n, req.Stream)
 				case !canAll(t.Backend, req.Needs):
 					return &router.Failure{Status: http.StatusNotImplemented, Healthy: true, Cause: errors.New("backend " + t.Backend.Name + " lacks a capability the request needs")}
@@ -91,6 +95,9 @@ func (c *call) native(ctx context.Context, t router.Target, n *Native, stream bo
 	body, err := upstreamModel(n.Body, c.req.Model, t.Model) // the body names the model asked for, not an overflow model
 	if err != nil {
 		return apierr.E(apierr.Internal, "", err)
+	}
+	if body, err = c.redactBody(t, body, n.Redact); err != nil {
+		return err
 	}
 	if stream {
 		return c.nativeStream(ctx, t, n, body)
