@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -49,8 +50,8 @@ var (
 
 // Event returns the events to send for one event of the backend's stream: the
 // event restored, preceded by any held text it releases. With nothing redacted
-// it returns data itself. Events with a "type" are the Responses API's (see
-// responsesEvent); the others are chat chunks.
+// it returns data itself. Events typed "response.*" or "error" are the
+// Responses API's (see responsesEvent); the others are chat chunks.
 func (s *Stream) Event(data []byte) [][]byte {
 	if s.r.Empty() && len(s.order) == 0 && s.delta == nil {
 		return [][]byte{data}
@@ -58,8 +59,8 @@ func (s *Stream) Event(data []byte) [][]byte {
 	if bytes.Equal(data, doneMarker) || bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
 		return append(append(s.releaseDelta(), s.release(-1)...), data)
 	}
-	if typ := gjson.GetBytes(data, "type"); typ.Type == gjson.String && typ.Str != "" {
-		return s.responsesEvent(data, typ.Str)
+	if typ := gjson.GetBytes(data, "type").Str; strings.HasPrefix(typ, "response.") || typ == "error" {
+		return s.responsesEvent(data, typ)
 	}
 	if v := gjson.GetBytes(data, "id"); v.Type == gjson.String {
 		s.id = v.Str
