@@ -19,9 +19,11 @@ import (
 
 // Native is a request in an API of its own that some backends serve themselves
 // (OpenAI's Responses API: vLLM, OpenAI) and the gateway translates for the rest.
-// A target of the chain with Cap gets Body at Path as it is (model id aside), and
-// its answer reaches the sink unchanged: a JSON document, or the stream's events
-// one by one. Served tells the sink which kind of answer it receives.
+// A target of the chain with Cap gets Body at Path as it is (model id aside;
+// redacted by Redact for a cloud tier when the tenant asks), and its answer
+// reaches the sink unchanged (placeholders restored): a JSON document, or the
+// stream's events one by one. Served tells the sink which kind of answer it
+// receives.
 type Native struct {
 	Cap  backend.Capability
 	Path string
