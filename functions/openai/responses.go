@@ -15,6 +15,7 @@ import (
 	"spass/shared/backend"
 	"spass/shared/chat"
 	"spass/shared/identity"
+	"spass/shared/redact"
 	"spass/shared/response"
 	"spass/shared/store"
 	"spass/shared/web"
@@ -63,7 +64,7 @@ func createResponse(a *app.App) web.HandlerFunc {
 			return err
 		}
 		o := newRespObject(response.NewID("resp_"), req)
-		n := &chat.Native{Cap: backend.Responses, Path: "/responses", Body: nbody}
+		n := &chat.Native{Cap: backend.Responses, Path: "/responses", Body: nbody, Redact: (*redact.Redactor).ResponsesBody}
 		opts := chat.Options{Surface: chat.SurfaceResponses, Ref: o.ID, History: past,
 			Tools: chat.ToolsHeader(r.Header.Get(toolsKey)), NoReply: req.Stream}
 		keep := func(final []byte) {
@@ -91,6 +92,7 @@ func createResponse(a *app.App) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		o.Model = res.Model // the overflow model, when the guard chose one
 		var out []byte
 		if n.Served {
 			out = nativeAnswer(sink.Body, o)

@@ -74,6 +74,9 @@ func (s *respStream) Answer(body []byte) {
 // opening events.
 func (s *respStream) Events() chat.EventWriter {
 	h := s.w.Header()
+	if m := h[chat.HeaderModel]; len(m) == 1 { // the overflow guard chose another model (set as written, not canonical)
+		s.resp.Model = m[0]
+	}
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")

@@ -13,29 +13,43 @@ import (
 	"spass/shared/apierr"
 	"spass/shared/backend"
 	"spass/shared/identity"
+	"spass/shared/redact"
 	"spass/shared/router"
 )
 
 // Native is a request in an API of its own that some backends serve themselves
 // (OpenAI's Responses API: vLLM, OpenAI) and the gateway translates for the rest.
-// A target of the chain with Cap gets Body at Path as it is (model id aside), and
-// its answer reaches the sink unchanged: a JSON document, or the stream's events
-// one by one. Served tells the sink which kind of answer it receives.
+// A target of the chain with Cap gets Body at Path as it is (model id aside;
+// redacted by Redact for a cloud tier when the tenant asks), and its answer
+// reaches the sink unchanged (placeholders restored): a JSON document, or the
+// stream's events one by one. Served tells the sink which kind of answer it
+// receives.
 type Native struct {
 	Cap  backend.Capability
 	Path string
 	Body []byte
+	// Redact redacts Body for a cloud attempt when the tenant asks for
+	// redaction (redact.Redactor.ResponsesBody for the Responses API); the
+	// answer is restored as a chat answer is (a JSON document whole, stream
+	// events by redact.Stream). Nil sends such attempts in the chat form.
+	Redact func(r *redact.Redactor, body []byte) ([]byte, error)
 	// Served is set before the sink sees a native answer; false means the sink
 	// receives the chat form of req (JSON answer or chunks).
 	Served bool
 }
 
 // Respond runs a surface's request that has a chat form (req) and a native form
-// (n): through the same pipeline as Complete (policy, rate limits, cache, stack
-// tools, routing with fallback, billing), each target of the model's chain
-// serving whichever form it can. A request offered stack tools always runs as
-// chat, since the gateway's tool loop runs the tools. A model whose chain has
-// no target for either form gets 501 capability_not_supported.
+// (n): through the same pipeline as Complete (policy, rate limits, cache, the
+// context-window guard, stack tools, routing with fallback, redaction before
+// cloud tiers, billing), each target of the model's chain serving whichever
+// form it can. A request offered stack tools always runs as chat, since the
+// gateway's tool loop runs the tools. A model whose chain has no target for
+// either form gets 501 capability_not_supported. The guard reads the chat form,
+// which holds the whole conversation (history included) as the native form does.
+//
+// Redaction before cloud tiers covers both forms: the chat form as in
+// Complete, the native form through n.Redact (a target that serves the native
+// form gets the chat form instead when n has none).
 func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Request, n *Native, opts Options, sink Sink) (Result, error) {
 	if err := req.prepend(opts.History); err != nil {
 		return Result{Model: req.Model}, err
@@ -46,8 +60,8 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 	}
 	return s.serve(ctx, p, &opts, "responses", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
-			c.req = req
-			if err := readsImages(m, req, "input"); err != nil {
+			m, err := c.admit(m, req, "input")
+			if err != nil {
 				return err
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
@@ -58,16 +72,12 @@ func (s *Service) Respond(ctx context.Context, p identity.Principal, req *Reques
 			}
 			return c.routed(ctx, m, nil, func(ctx context.Context, t router.Target) error {
 				switch {
-				case t.Backend.Can(n.Cap):
+				case t.Backend.Can(n.Cap) && (n.Redact != nil || !c.redacts(t)):
 					return c.native(ctx, t, n, req.Stream)
 				case !canAll(t.Backend, req.Needs):
 					return &router.Failure{Status: http.StatusNotImplemented, Healthy: true, Cause: errors.New("backend " + t.Backend.Name + " lacks a capability the request needs")}
 				}
-				body, err := upstreamBody(req, t.Model)
-				if err != nil {
-					return apierr.E(apierr.Internal, "", err)
-				}
-				return c.sendChat(ctx, t, req, body)
+				return c.sendChat(ctx, t, req)
 			})
 		})
 }
@@ -84,9 +94,12 @@ func canAll(b *backend.Backend, needs []backend.Capability) bool {
 
 // native sends n to a target that serves it and delivers the answer as it came.
 func (c *call) native(ctx context.Context, t router.Target, n *Native, stream bool) error {
-	body, err := upstreamModel(n.Body, c.res.Model, t.Model)
+	body, err := upstreamModel(n.Body, c.req.Model, t.Model) // the body names the model asked for, not an overflow model
 	if err != nil {
 		return apierr.E(apierr.Internal, "", err)
+	}
+	if body, err = c.redactBody(t, body, n.Redact); err != nil {
+		return err
 	}
 	if stream {
 		return c.nativeStream(ctx, t, n, body)

@@ -34,8 +34,9 @@ var maxKey = []byte(`"max_`)
 // when the estimated prompt plus max_tokens fits m's context window (or the
 // window is unknown), else the first model of m's overflow chain that fits, when
 // the tenant allows it (overflow.allow). Otherwise the request ends here with
-// 400 context_length_exceeded, before any backend was asked.
-func (c *call) fit(m *router.Model, req *Request) (*router.Model, error) {
+// 400 context_length_exceeded, before any backend was asked; param names the
+// request's field that holds the prompt ("messages", "input" on /v1/responses).
+func (c *call) fit(m *router.Model, req *Request, param string) (*router.Model, error) {
 	if m.ContextWindow <= 0 {
 		return m, nil
 	}
@@ -71,9 +72,9 @@ func (c *call) fit(m *router.Model, req *Request) (*router.Model, error) {
 		}
 	}
 	c.count(overflowRejected)
-	return nil, apierr.P(apierr.ContextLengthExceeded, "messages", fmt.Sprintf(
-		"This model's maximum context length is %d tokens. However, you requested about %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-		m.ContextWindow, need, prompt, completion))
+	return nil, apierr.P(apierr.ContextLengthExceeded, param, fmt.Sprintf(
+		"This model's maximum context length is %d tokens. However, you requested about %d tokens (%d in the %s, %d in the completion). Please reduce the length of the %s or completion.",
+		m.ContextWindow, need, prompt, param, completion, param))
 }
 
 func (c *call) count(outcome string) {

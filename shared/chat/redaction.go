@@ -53,17 +53,28 @@ func (c *call) startRedaction() error {
 // backend when the tenant asked for it. A body that cannot be redacted is not
 // sent at all.
 func (c *call) outbound(t router.Target, body []byte) ([]byte, error) {
-	if c == nil || c.red == nil || !t.Backend.Profile.Cloud {
+	return c.redactBody(t, body, (*redact.Redactor).Body)
+}
+
+// redactBody is outbound for a body of any shape: form redacts it.
+func (c *call) redactBody(t router.Target, body []byte, form func(*redact.Redactor, []byte) ([]byte, error)) ([]byte, error) {
+	if !c.redacts(t) {
 		return body, nil
 	}
 	if c.red.r == nil {
 		c.red.r = redact.New(c.red.rules)
 	}
-	out, err := c.red.r.Body(body)
+	out, err := form(c.red.r, body)
 	if err != nil {
 		return nil, apierr.E(apierr.Internal, "", err)
 	}
 	return out, nil
+}
+
+// redacts reports whether an attempt to t sends a redacted body: t is a cloud
+// backend and the tenant asked for redaction.
+func (c *call) redacts(t router.Target) bool {
+	return c != nil && c.red != nil && t.Backend.Profile.Cloud
 }
 
 // inbound restores a complete JSON answer.

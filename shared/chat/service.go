@@ -128,28 +128,34 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, req *Reque
 	}
 	return s.serve(ctx, p, &opts, "chat", req.Model, "chat", int64(len(req.Raw)), sink, cacheable(req),
 		func(ctx context.Context, c *call, m *router.Model) error {
-			c.req = req
-			m, err := c.fit(m, req)
+			m, err := c.admit(m, req, "messages")
 			if err != nil {
-				return err
-			}
-			if err := readsImages(m, req, "messages"); err != nil {
 				return err
 			}
 			if stack := s.stackTools(c, req); stack != nil && m.CallsTools() {
 				return c.toolLoop(ctx, m, req, stack)
 			}
 			return c.routed(ctx, m, req.Needs, func(ctx context.Context, t router.Target) error {
-				body, err := upstreamBody(req, t.Model)
-				if err != nil {
-					return apierr.E(apierr.Internal, "", err)
-				}
-				if body, err = c.outbound(t, body); err != nil {
-					return err
-				}
-				return c.sendChat(ctx, t, req, body)
+				return c.sendChat(ctx, t, req)
 			})
 		})
+}
+
+// admit runs the data policies every chat-shaped request meets before it is
+// routed, whichever surface sent it: the context-window guard, which may pick
+// the model's overflow model (fit), and the image check. param names the
+// request's field that holds the prompt, for the errors. It returns the model
+// that serves req.
+func (c *call) admit(m *router.Model, req *Request, param string) (*router.Model, error) {
+	c.req = req
+	m, err := c.fit(m, req, param)
+	if err != nil {
+		return nil, err
+	}
+	if err := readsImages(m, req, param); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // readsImages refuses a request with images for a model that cannot read them;
@@ -161,9 +167,18 @@ func readsImages(m *router.Model, req *Request, param string) error {
 	return nil
 }
 
-// sendChat sends body, req's chat form for t, and delivers the answer: as a
-// stream when req asks for one, else buffered.
-func (c *call) sendChat(ctx context.Context, t router.Target, req *Request, body []byte) error {
+// sendChat sends req's chat form to t, redacted when t is a cloud tier and the
+// tenant asks for it (outbound), and delivers the answer: as a stream when req
+// asks for one, else buffered. Either way the answer is restored on its way to
+// the sink (see redaction).
+func (c *call) sendChat(ctx context.Context, t router.Target, req *Request) error {
+	body, err := upstreamBody(req, t.Model)
+	if err != nil {
+		return apierr.E(apierr.Internal, "", err)
+	}
+	if body, err = c.outbound(t, body); err != nil {
+		return err
+	}
 	if req.Stream {
 		return c.stream(ctx, t, body, req.IncludeUsage)
 	}

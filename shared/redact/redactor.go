@@ -70,39 +70,53 @@ func (r *Redactor) holder(k Kind, value string) string {
 // tools, parameters) is kept byte for byte. An error means the body could not
 // be rewritten; the caller must then not send it.
 func (r *Redactor) Body(body []byte) ([]byte, error) {
-	type edit struct{ path, value string }
-	var edits []edit
-	add := func(path string, v gjson.Result) {
-		if v.Type != gjson.String {
-			return
-		}
-		if red := r.Text(v.Str); red != v.Str {
-			edits = append(edits, edit{path, red})
-		}
-	}
-	add("user", gjson.GetBytes(body, "user"))
+	e := edits{r: r}
+	e.add("user", gjson.GetBytes(body, "user"))
 	gjson.GetBytes(body, "messages").ForEach(func(i, m gjson.Result) bool {
 		p := "messages." + i.String()
 		c := m.Get("content")
 		if c.IsArray() {
 			c.ForEach(func(j, part gjson.Result) bool {
 				if part.Get("type").Str == "text" {
-					add(p+".content."+j.String()+".text", part.Get("text"))
+					e.add(p+".content."+j.String()+".text", part.Get("text"))
 				}
 				return true
 			})
 		} else {
-			add(p+".content", c)
+			e.add(p+".content", c)
 		}
 		m.Get("tool_calls").ForEach(func(j, tc gjson.Result) bool {
-			add(p+".tool_calls."+j.String()+".function.arguments", tc.Get("function.arguments"))
+			e.add(p+".tool_calls."+j.String()+".function.arguments", tc.Get("function.arguments"))
 			return true
 		})
 		return true
 	})
+	return e.apply(body)
+}
+
+// edits are the strings of a body to replace with their redacted text.
+type edits struct {
+	r    *Redactor
+	list []edit
+}
+
+type edit struct{ path, value string }
+
+// add redacts the string v at path, if it is one and holds anything to redact.
+func (e *edits) add(path string, v gjson.Result) {
+	if v.Type != gjson.String {
+		return
+	}
+	if red := e.r.Text(v.Str); red != v.Str {
+		e.list = append(e.list, edit{path, red})
+	}
+}
+
+// apply returns body with the edits made; everything else is kept byte for byte.
+func (e *edits) apply(body []byte) ([]byte, error) {
 	var err error
-	for _, e := range edits {
-		if body, err = sjson.SetBytes(body, e.path, e.value); err != nil {
+	for _, ed := range e.list {
+		if body, err = sjson.SetBytes(body, ed.path, ed.value); err != nil {
 			return nil, err
 		}
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
 
-// Stream restores the placeholders of a streamed chat answer, event by event. A
+// Stream restores the placeholders of a streamed chat answer (or Responses API
+// event stream), event by event. A
 // model writes a placeholder in pieces ("[EMA", "IL_1]"), so the end of a text
 // or tool-arguments delta that may begin one is held back and sent with the
 // next delta of the same field; what is still held when a choice finishes, the
@@ -25,6 +27,8 @@ type Stream struct {
 	// send held text.
 	id, model string
 	created   int64
+	// delta is a Responses API delta event held back (see responsesEvent).
+	delta *heldDelta
 }
 
 // heldText is text kept back and where it belongs.
@@ -46,13 +50,17 @@ var (
 
 // Event returns the events to send for one event of the backend's stream: the
 // event restored, preceded by any held text it releases. With nothing redacted
-// it returns data itself.
+// it returns data itself. Events typed "response.*" or "error" are the
+// Responses API's (see responsesEvent); the others are chat chunks.
 func (s *Stream) Event(data []byte) [][]byte {
-	if s.r.Empty() && len(s.order) == 0 {
+	if s.r.Empty() && len(s.order) == 0 && s.delta == nil {
 		return [][]byte{data}
 	}
 	if bytes.Equal(data, doneMarker) || bytes.Contains(data, errorKey) && gjson.GetBytes(data, "error").Exists() {
-		return append(s.release(-1), data)
+		return append(append(s.releaseDelta(), s.release(-1)...), data)
+	}
+	if typ := gjson.GetBytes(data, "type").Str; strings.HasPrefix(typ, "response.") || typ == "error" {
+		return s.responsesEvent(data, typ)
 	}
 	if v := gjson.GetBytes(data, "id"); v.Type == gjson.String {
 		s.id = v.Str
