@@ -66,9 +66,9 @@ var (
 	blankSVG     = []byte("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E")
 )
 
-// loadAssets gathers every asset into one flat namespace: the portal's own files,
-// Swagger UI from its Go module, ReDoc's bundle vendored from its npm package, and
-// the generated highlighting stylesheet.
+// loadAssets gathers every asset into one flat namespace: the portal's own files
+// (highlight.css among them, made with highlights.json), Swagger UI from its Go
+// module and ReDoc's bundle vendored from its npm package.
 func loadAssets(content fs.FS) (map[string]*asset, error) {
 	out := map[string]*asset{}
 	add := func(fsys fs.FS, dir, name string) error {
@@ -104,11 +104,6 @@ func loadAssets(content fs.FS) (map[string]*asset, error) {
 		return nil, fmt.Errorf("redoc: the bundle no longer loads %s; check it for other CDN requests and update redocCDNLogo", redocCDNLogo)
 	}
 	out["redoc.standalone.js"] = newAsset("redoc.standalone.js", bytes.ReplaceAll(redoc.body, redocCDNLogo, blankSVG))
-	css, err := highlightCSS()
-	if err != nil {
-		return nil, err
-	}
-	out["highlight.css"] = newAsset("highlight.css", css)
 	return out, nil
 }
 

@@ -42,7 +42,10 @@ func New(o Options) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := newMarkdown()
+	md, err := newMarkdown()
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		src, err := fs.ReadFile(o.Docs, name+".md")
 		if err != nil {

@@ -89,7 +89,7 @@ func TestNavListsOnlyPagesThatExist(t *testing.T) {
 
 func TestPageRendering(t *testing.T) {
 	md := "# Headers\n\nIntro with a [link](errors.md#codes), [outside](../README.md) and [site](/playground).\n\n" +
-		"| a | b |\n|---|---|\n| 1 | 2 |\n\n```go\nfunc main() {}\n```\n\n<script>alert(1)</script>\n"
+		"| a | b |\n|---|---|\n| 1 | 2 |\n\n```go\nfunc main() { _ = 1 < 2 }\n```\n\n<script>alert(1)</script>\n"
 	s := site(t, map[string]string{"nav.yaml": nav, "headers.md": md, "errors.md": "# Errors\n"})
 	resp, body := serve(t, "GET /docs/{page}", s.Page, "/docs/headers", nil)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
@@ -102,10 +102,10 @@ func TestPageRendering(t *testing.T) {
 		`href="../README.md"`,       // a file outside docs/ is left alone
 		`href="/playground"`,        // so is a site path
 		`<table>`, `<td>1</td>`,     // GFM tables
-		`<span class="kd">func</span>`,                 // highlighting by class, styled by highlight.css
-		`href="/assets/highlight.css"`,                 //
-		`v9.9.9`,                                       // the version in the header
-		`<a href="/docs/headers" aria-current="page">`, // the current page in the nav
+		`<pre><code class="language-go">func main() { _ = 1 &lt; 2 }`, // a block highlights.json lacks renders plain, escaped
+		`href="/assets/highlight.css"`,                                //
+		`v9.9.9`,                                                      // the version in the header
+		`<a href="/docs/headers" aria-current="page">`,                // the current page in the nav
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
@@ -172,5 +172,10 @@ func TestRealDocs(t *testing.T) {
 	_, body := serve(t, "GET /docs", s.Index, "/docs", nil)
 	if !strings.Contains(body, `href="/docs/quickstart"`) {
 		t.Error("the index does not list the quickstart")
+	}
+	// The quickstart's code is highlighted by class, from highlights.json.
+	_, body = serve(t, "GET /docs/{page}", s.Page, "/docs/quickstart", nil)
+	if !strings.Contains(body, `<pre tabindex="0" class="chroma"><code><span class="line"><span class="cl">`) || strings.Contains(body, `<pre><code class="language-sh">`) {
+		t.Error("the quickstart's sh blocks are not highlighted")
 	}
 }

@@ -8,21 +8,14 @@ import (
 	"path"
 	"strings"
 
-	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
-	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
-
-// highlightStyle is the chroma style of code blocks; its CSS is served as
-// highlight.css, so the HTML carries classes only (no inline styles, which the
-// pages' Content-Security-Policy would have to allow).
-const highlightStyle = "github"
 
 // page is one rendered markdown file.
 type page struct {
@@ -33,31 +26,23 @@ type page struct {
 }
 
 // newMarkdown returns the renderer of docs pages: GitHub-flavoured markdown (tables,
-// task lists, autolinks), heading ids for anchors, highlighted code, and links
-// between pages ("errors.md#x") rewritten to the site's URLs ("/docs/errors#x").
-// Raw HTML in the markdown is not rendered (goldmark's default), so a page cannot
-// inject script.
-func newMarkdown() goldmark.Markdown {
+// task lists, autolinks), heading ids for anchors, code highlighted from the table
+// made at build time (highlights.go), and links between pages ("errors.md#x")
+// rewritten to the site's URLs ("/docs/errors#x"). Raw HTML in the markdown is not
+// rendered (goldmark's default), so a page cannot inject script.
+func newMarkdown() (goldmark.Markdown, error) {
+	table, err := highlights()
+	if err != nil {
+		return nil, err
+	}
 	return goldmark.New(
-		goldmark.WithExtensions(
-			extension.GFM,
-			highlighting.NewHighlighting(
-				highlighting.WithStyle(highlightStyle),
-				highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
-			),
-		),
+		goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(
 			parser.WithAutoHeadingID(),
 			parser.WithASTTransformers(util.Prioritized(linkRewriter{}, 100)),
 		),
-	)
-}
-
-// highlightCSS returns the stylesheet of the highlighting classes.
-func highlightCSS() ([]byte, error) {
-	var b bytes.Buffer
-	err := chromahtml.New(chromahtml.WithClasses(true)).WriteCSS(&b, styles.Get(highlightStyle))
-	return b.Bytes(), err
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(codeBlocks{table}, 100))),
+	), nil
 }
 
 // render turns one markdown file into a page.
