@@ -40,6 +40,9 @@ type CostOptions struct {
 	CPUProfile, MemProfile string
 	Progress               io.Writer
 	Only                   []string // scenarios to run; all when empty
+	// AsBuilt runs the targets from this binary as it is, rather than from a copy
+	// written as an install writes it (see InstalledCopy).
+	AsBuilt bool
 }
 
 // CostScenario is one kind of request of the cost run, with its targets: the
@@ -74,11 +77,26 @@ func Cost(ctx context.Context, o CostOptions) (*CostReport, error) {
 		CapacityS: (time.Duration(o.CapacityBlocks) * o.CapacityBlock).Seconds(),
 		NumCPU:    runtime.NumCPU(), GoVersion: runtime.Version(), LoadBefore: loadAverage(), GatewayYAML: o.GatewayYAML,
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if !o.AsBuilt {
+		dir, err := os.MkdirTemp("", "spass-bench-exe-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if exe, err = InstalledCopy(dir); err != nil {
+			return nil, err
+		}
+	}
+	rep.AsBuilt = o.AsBuilt
 	for _, sc := range CostScenarios {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, sc.Name) {
 			continue
 		}
-		sr, err := costScenario(ctx, o, sc)
+		sr, err := costScenario(ctx, exe, o, sc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)
 		}
@@ -111,7 +129,7 @@ func (t *costTargets) close() {
 	t.servers.Close()
 }
 
-func startCostTargets(o CostOptions, sc CostScenario) (_ *costTargets, err error) {
+func startCostTargets(exe string, o CostOptions, sc CostScenario) (_ *costTargets, err error) {
 	sim := simulator.Options{}
 	if sc.Stream {
 		sim.TokenDelay = o.TokenDelay
@@ -131,12 +149,12 @@ func startCostTargets(o CostOptions, sc CostScenario) (_ *costTargets, err error
 	}
 	gw := ChildSpec{Kind: KindGateway, Upstream: t.simURL, Dir: t.servers.dir, YAML: o.GatewayYAML, StackTools: true,
 		CPUProfile: profileName(o.CPUProfile, sc.Name), MemProfile: profileName(o.MemProfile, sc.Name)}
-	if t.gateway, err = StartProc(gw); err != nil {
+	if t.gateway, err = StartProc(exe, gw); err != nil {
 		return nil, err
 	}
 	bare := ChildSpec{Kind: KindBare, Upstream: t.simURL,
 		CPUProfile: profileName(o.CPUProfile, sc.Name+"-bare"), MemProfile: profileName(o.MemProfile, sc.Name+"-bare")}
-	if t.bar, err = StartProc(bare); err != nil {
+	if t.bar, err = StartProc(exe, bare); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -152,8 +170,8 @@ func profileName(path, scenario string) string {
 	return path[:len(path)-len(ext)] + "." + name + ext
 }
 
-func costScenario(ctx context.Context, o CostOptions, sc CostScenario) (*CostScenarioReport, error) {
-	t, err := startCostTargets(o, sc)
+func costScenario(ctx context.Context, exe string, o CostOptions, sc CostScenario) (*CostScenarioReport, error) {
+	t, err := startCostTargets(exe, o, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,8 @@ type CostReport struct {
 	GatewayYAML  string  `json:"gateway_yaml,omitempty"`
 	LoadBefore   string  `json:"load_before,omitempty"`
 	LoadAfter    string  `json:"load_after,omitempty"`
+	// AsBuilt: the targets ran from the benchmark binary as built, not from a copy.
+	AsBuilt bool `json:"as_built,omitempty"`
 
 	Scenarios []CostScenarioReport `json:"scenarios"`
 	Met       bool                 `json:"met"`
@@ -185,8 +187,12 @@ func (r *CostReport) WriteText(w io.Writer) error {
 	if r.GatewayYAML != "" {
 		fmt.Fprintf(w, "\ngateway.yaml extra: %s", r.GatewayYAML)
 	}
+	exe := "a copy of this benchmark binary, written as an install writes it"
+	if r.AsBuilt {
+		exe = "this benchmark binary as built (-as-built)"
+	}
 	fmt.Fprint(w, "\nCPU/req is each process's own CPU time per request it served; direct is the simulator, in the load generator's process.\n"+
-		"peak RSS is VmHWM; binary is the part of the RSS that is the (shared, file-backed) pages of this benchmark binary, which both targets run\n\n")
+		"peak RSS is VmHWM; binary is the part of the RSS that is the (shared, file-backed) pages of the binary both targets run: "+exe+"\n\n")
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\ttarget\trequests\terrors\tp50\tp99\tTTFB p50\tCPU/req\tper round\tpeak RSS\tbinary\theap\t")

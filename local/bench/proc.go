@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -207,6 +208,40 @@ func procStatus() (hwm, file int64, ok bool) {
 	return hwm, file, ok
 }
 
+// InstalledCopy copies this binary into dir as cp and install write a file, and
+// returns the copy's path. Peak RSS counts the binary's pages a process maps, and
+// how many a fault maps depends on how the file entered the page cache: Linux
+// 6.18 on ext4 maps a whole page-cache folio per fault, and the Go linker (which
+// writes its output through a memory mapping) and cold reads leave folios of up
+// to a megabyte, so a process that touches code all over the binary maps most of
+// it; a file written in small writes keeps base pages, mapped 64 KB around each
+// fault. Run from the linker's output, both targets' peak RSS grows by 6 to 15 MB
+// of those shared, clean pages (docs/performance.md); from a copy it counts the
+// code each touches.
+func InstalledCopy(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	src, err := os.Open(self)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	path := filepath.Join(dir, filepath.Base(self))
+	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return "", err
+	}
+	// 32 KB writes, through plain Reader and Writer views: io.Copy would hand the
+	// files to copy_file_range, whose page-cache layout is the filesystem's choice.
+	_, err = io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 32<<10))
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	return path, err
+}
+
 // Proc is a target process started by StartProc.
 type Proc struct {
 	URL  string // its base URL
@@ -216,13 +251,10 @@ type Proc struct {
 	done chan struct{}
 }
 
-// StartProc starts this binary again as the target spec describes and waits until
-// it serves. The binary's main (or TestMain) must call ChildMain first.
-func StartProc(spec ChildSpec) (*Proc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
+// StartProc starts exe, this binary or a copy of it (InstalledCopy), as the
+// target spec describes and waits until it serves. The binary's main (or
+// TestMain) must call ChildMain first.
+func StartProc(exe string, spec ChildSpec) (*Proc, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
