@@ -87,7 +87,7 @@ func Cost(ctx context.Context, o CostOptions) (*CostReport, error) {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		if exe, err = InstalledCopy(dir); err != nil {
+		if exe, err = InstalledCopy(exe, dir); err != nil {
 			return nil, err
 		}
 	}

@@ -64,17 +64,24 @@ func TestCostRun(t *testing.T) {
 // TestInstalledCopy: the cost run's targets start from a byte-equal, executable
 // copy of the benchmark binary.
 func TestInstalledCopy(t *testing.T) {
-	path, err := InstalledCopy(t.TempDir())
+	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, _ := os.Executable()
+	path, err := InstalledCopy(self, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	want, _ := os.ReadFile(self)
 	got, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("copy of %d bytes, binary %d (%v)", len(got), len(want), err)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode()&0o100 == 0 {
-		t.Fatalf("copy not executable: %v %v", fi.Mode(), err)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&0o100 == 0 {
+		t.Fatalf("copy not executable: %v", fi.Mode())
 	}
 }

@@ -208,8 +208,8 @@ func procStatus() (hwm, file int64, ok bool) {
 	return hwm, file, ok
 }
 
-// InstalledCopy copies this binary into dir as cp and install write a file, and
-// returns the copy's path. Peak RSS counts the binary's pages a process maps, and
+// InstalledCopy copies the binary exe into dir as cp and install write a file,
+// and returns the copy's path. Peak RSS counts the binary's pages a process maps, and
 // how many a fault maps depends on how the file entered the page cache: Linux
 // 6.18 on ext4 maps a whole page-cache folio per fault, and the Go linker (which
 // writes its output through a memory mapping) and cold reads leave folios of up
@@ -218,17 +218,13 @@ func procStatus() (hwm, file int64, ok bool) {
 // fault. Run from the linker's output, both targets' peak RSS grows by 6 to 15 MB
 // of those shared, clean pages (docs/performance.md); from a copy it counts the
 // code each touches.
-func InstalledCopy(dir string) (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	src, err := os.Open(self)
+func InstalledCopy(exe, dir string) (string, error) {
+	src, err := os.Open(exe)
 	if err != nil {
 		return "", err
 	}
 	defer src.Close()
-	path := filepath.Join(dir, filepath.Base(self))
+	path := filepath.Join(dir, filepath.Base(exe))
 	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
 	if err != nil {
 		return "", err

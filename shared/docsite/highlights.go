@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
@@ -26,14 +25,15 @@ import (
 //go:embed highlights.json
 var highlightsJSON []byte
 
-// highlights parses highlights.json once per process, on the first docs render.
-var highlights = sync.OnceValues(func() (map[string]string, error) {
+// highlights parses highlights.json. New calls it once per site and drops the
+// table with the renderer: the pages keep their own copy of each block's HTML.
+func highlights() (map[string]string, error) {
 	var m map[string]string
 	if err := json.Unmarshal(highlightsJSON, &m); err != nil {
 		return nil, fmt.Errorf("docsite: highlights.json: %w", err)
 	}
 	return m, nil
-})
+}
 
 // blockKey names a code block by its language and text, so an edited block finds no
 // stale highlighting and renders plain until the table is made again.
@@ -68,7 +68,7 @@ func (c codeBlocks) render(w util.BufWriter, src []byte, node ast.Node, entering
 		return ast.WalkContinue, nil
 	}
 	lang, code := blockText(node.(*ast.FencedCodeBlock), src)
-	if html, ok := c.table[blockKey(lang, code)]; ok && lang != "" {
+	if html, ok := c.table[blockKey(lang, code)]; ok {
 		w.WriteString(html)
 		return ast.WalkSkipChildren, nil
 	}
