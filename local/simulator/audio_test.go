@@ -42,6 +42,29 @@ func TestToneCodeLooped(t *testing.T) {
 	}
 }
 
+// TestToneCodeDropout: a microphone that drops a few milliseconds inside a tone
+// (a browser's fake microphone on a busy machine does) leaves one silent frame in
+// it; the tone is still one character, while the silence between two characters
+// keeps "ll" two.
+func TestToneCodeDropout(t *testing.T) {
+	const rate = 16000
+	slot := int((toneOn + toneOff) * rate)
+	for _, drop := range []struct{ from, to float64 }{
+		{0.040, 0.060}, // one frame, aligned (the second "l" of "hello" starts at 0.64 s)
+		{0.035, 0.065}, // 30 ms across three frames
+		{0.021, 0.039}, // 18 ms inside one frame
+	} {
+		samples := Synthesize(FixtureText, rate)
+		at := 4 * slot // marker, h, e, l: the second l
+		for i := at + int(drop.from*rate); i < at+int(drop.to*rate); i++ {
+			samples[i] = 0
+		}
+		if got, _ := Decode(samples, rate); got != FixtureText {
+			t.Errorf("dropout %v–%v s into a tone: heard %q", drop.from, drop.to, got)
+		}
+	}
+}
+
 // TestSpeechFixture keeps testdata/speech.wav equal to what /v1/audio/speech says
 // for FixtureText (the browser test feeds it to Chromium's fake microphone).
 func TestSpeechFixture(t *testing.T) {

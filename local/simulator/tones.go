@@ -123,15 +123,20 @@ func hear(samples []float64, rate int) []heardSymbol {
 	}
 	var out []heardSymbol
 	run, runLen, runStart := -1, 0, 0
+	lastEnd := 0 // the frame where the last symbol ended
 	flush := func(end int) {
 		if run < 0 || runLen < minToneFrames {
 			return
 		}
-		if k := len(out) - 1; k >= 0 && out[k].slot == run && out[k].end == float64(runStart*n)/float64(rate) {
-			out[k].end = float64(end*n) / float64(rate) // the same tone, split by a stray frame
+		// The same tone again after fewer frames than a tone needs is one tone split
+		// by a stray frame (a dropout, a click); the silence between two characters
+		// (toneOff, 3 frames) leaves at least 2.
+		if k := len(out) - 1; k >= 0 && out[k].slot == run && runStart-lastEnd < minToneFrames {
+			out[k].end, lastEnd = float64(end*n)/float64(rate), end
 			return
 		}
 		out = append(out, heardSymbol{slot: run, start: float64(runStart*n) / float64(rate), end: float64(end*n) / float64(rate)})
+		lastEnd = end
 	}
 	frames := len(samples) / n
 	for f := range frames {
